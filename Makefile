@@ -1,0 +1,23 @@
+.PHONY: run test stop bench lint messages clean
+
+run:            ## set up and start the whole portal (web, worker, beat, PostgreSQL, Redis)
+	@bash scripts/run.sh
+
+test:           ## set up from nothing and run the whole test suite on real PostgreSQL and Redis
+	@bash scripts/test.sh
+
+stop:           ## stop whatever `make run` left running
+	@bash scripts/stop.sh
+
+bench:          ## benchmarks (never part of `make test`); prints BENCH lines
+	@bash scripts/bench.sh
+
+lint:
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+messages:       ## refresh the translation catalogues
+	@.venv/bin/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --no-location
+	@.venv/bin/python manage.py compilemessages --ignore=.venv
+
+clean:          ## stop the servers and remove var/ (all local data)
+	@bash scripts/stop.sh; rm -rf var

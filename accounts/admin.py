@@ -1,0 +1,272 @@
+"""The Django admin is the bureau's workplace. Every list, detail, search, filter and action is
+limited to the official's jurisdiction and below, through the same selectors as the portal."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from . import selectors
+from .models import (
+    BureauMembership,
+    Employment,
+    Firm,
+    FirmMembership,
+    Jurisdiction,
+    ManagerProfile,
+    User,
+    WorkHistory,
+)
+from .roles import Role, roles_of
+from .services import bureau_membership_grant, id_number_hash
+from .validators import normalize_id_number
+
+
+class JurisdictionListFilter(admin.SimpleListFilter):
+    """Filter by county/prefecture, offering only the jurisdictions the official may see."""
+
+    title = _("jurisdiction")
+    parameter_name = "jurisdiction"
+    field_path = "jurisdiction__path"
+
+    def lookups(self, request, model_admin):
+        return [(j.pk, j.name) for j in selectors.jurisdiction_list_for(user=request.user)]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        allowed = selectors.jurisdiction_list_for(user=request.user).filter(pk=self.value()).first()
+        if allowed is None:
+            return queryset.none()
+        return queryset.filter(**{f"{self.field_path}__startswith": allowed.path})
+
+
+class FirmJurisdictionListFilter(JurisdictionListFilter):
+    field_path = "firm__jurisdiction__path"
+
+
+class BureauScopedAdmin(admin.ModelAdmin):
+    """Base of every admin that bureau staff use: the queryset comes from a scoped selector."""
+
+    def scoped_queryset(self, request):
+        raise NotImplementedError
+
+    def get_queryset(self, request):
+        qs = self.scoped_queryset(request)
+        ordering = self.get_ordering(request)
+        return qs.order_by(*ordering) if ordering else qs
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser or roles_of(request.user).role == Role.BUREAU
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Jurisdiction:
+            kwargs["queryset"] = selectors.jurisdiction_list_for(user=request.user)
+        elif db_field.related_model is Firm:
+            kwargs["queryset"] = selectors.firm_list_for(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Jurisdiction)
+class JurisdictionAdmin(BureauScopedAdmin):
+    list_display = ["name", "code", "level", "parent"]
+    search_fields = ["name", "code"]
+    list_filter = ["level"]
+
+    def scoped_queryset(self, request):
+        return selectors.jurisdiction_list_for(user=request.user).select_related("parent")
+
+    def save_model(self, request, obj, form, change):
+        obj.path = (obj.parent.path if obj.parent else "") + obj.code + "/"
+        super().save_model(request, obj, form, change)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class WorkHistoryInline(admin.TabularInline):
+    model = WorkHistory
+    extra = 0
+    can_delete = False
+    readonly_fields = ["employer", "position", "start_date", "end_date"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class EmploymentInline(admin.TabularInline):
+    model = Employment
+    fk_name = "manager"
+    extra = 0
+    can_delete = False
+    fields = ["firm", "status", "position", "start_date", "end_date"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ManagerProfile)
+class ManagerProfileAdmin(BureauScopedAdmin):
+    list_display = [
+        "real_name",
+        "registration_number",
+        "id_number",
+        "phone",
+        "jurisdiction",
+        "skill_level",
+        "completed_at",
+    ]
+    list_filter = [JurisdictionListFilter, "skill_level", "education"]
+    search_fields = ["real_name", "registration_number", "phone"]
+    search_help_text = _("Name, registration number, mobile phone, or the full ID number.")
+    list_select_related = ["jurisdiction"]
+    list_per_page = 50
+    fields = [
+        "real_name",
+        "id_number",
+        "registration_number",
+        "phone",
+        "education",
+        "title",
+        "skill_level",
+        "certificate_number",
+        "jurisdiction",
+        "completed_at",
+        "updated_at",
+    ]
+    readonly_fields = [
+        "id_number",
+        "registration_number",
+        "jurisdiction",
+        "completed_at",
+        "updated_at",
+    ]
+    inlines = [EmploymentInline, WorkHistoryInline]
+
+    def scoped_queryset(self, request):
+        return selectors.manager_list_for(user=request.user)
+
+    def get_search_results(self, request, queryset, search_term):
+        # The ID number is encrypted: an exact match goes through its blind index.
+        normalized = normalize_id_number(search_term or "")
+        if len(normalized) == 18:
+            return queryset.filter(id_number_hash=id_number_hash(normalized)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Firm)
+class FirmAdmin(BureauScopedAdmin):
+    list_display = ["name", "credit_code", "jurisdiction", "contact_person", "contact_phone"]
+    list_filter = [JurisdictionListFilter]
+    search_fields = ["name", "credit_code"]
+    list_select_related = ["jurisdiction"]
+
+    def scoped_queryset(self, request):
+        return selectors.firm_list_for(user=request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(Employment)
+class EmploymentAdmin(BureauScopedAdmin):
+    list_display = ["manager", "firm", "status", "position", "start_date", "end_date"]
+    list_filter = ["status", FirmJurisdictionListFilter]
+    search_fields = ["manager__real_name", "manager__registration_number", "firm__name"]
+    list_select_related = ["manager", "firm"]
+    readonly_fields = [
+        "manager",
+        "firm",
+        "status",
+        "position",
+        "start_date",
+        "end_date",
+        "requested_by",
+        "decided_by",
+        "ended_by",
+        "created_at",
+        "decided_at",
+    ]
+
+    def scoped_queryset(self, request):
+        return selectors.employment_list_for(user=request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FirmMembership)
+class FirmMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "firm", "role", "created_at"]
+    search_fields = ["user__email", "firm__name"]
+    autocomplete_fields = ["user", "firm"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("user", "firm")
+        return qs if request.user.is_superuser else qs.none()
+
+
+@admin.register(BureauMembership)
+class BureauMembershipAdmin(admin.ModelAdmin):
+    """Bureau staff are created here by an administrator, never by sign-up."""
+
+    list_display = ["user", "jurisdiction", "title", "created_at"]
+    search_fields = ["user__email", "jurisdiction__name"]
+    autocomplete_fields = ["user"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("user", "jurisdiction")
+        return qs if request.user.is_superuser else qs.none()
+
+    def save_model(self, request, obj, form, change):
+        bureau_membership_grant(
+            actor=request.user, user=obj.user, jurisdiction=obj.jurisdiction, title=obj.title
+        )
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password", "language")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.none()

@@ -1,0 +1,132 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import FirmMembership, ManagerProfile, WorkHistory
+from .validators import (
+    normalize_credit_code,
+    normalize_id_number,
+    normalize_mobile,
+    validate_credit_code,
+    validate_id_number,
+    validate_mainland_mobile,
+)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ProfileForm(forms.ModelForm):
+    """The manager's own profile. Name and ID number are fixed once the profile is registered."""
+
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=40,
+        help_text=_("18 characters, as on your resident ID card."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )
+
+    class Meta:
+        model = ManagerProfile
+        fields = [
+            "real_name",
+            "id_number",
+            "phone",
+            "education",
+            "title",
+            "skill_level",
+            "certificate_number",
+        ]
+        widgets = {"phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Identity is fixed after registration; never send the ID number back to the browser.
+            del self.fields["id_number"]
+            self.fields["real_name"].disabled = True
+            self.fields["real_name"].help_text = _(
+                "Fixed after registration. Ask your housing bureau to correct it."
+            )
+
+    def clean_id_number(self):
+        value = normalize_id_number(self.cleaned_data["id_number"])
+        validate_id_number(value)
+        return value
+
+    def clean_phone(self):
+        value = normalize_mobile(self.cleaned_data["phone"])
+        validate_mainland_mobile(value)
+        return value
+
+    def clean_real_name(self):
+        return self.cleaned_data["real_name"].strip()
+
+
+class WorkHistoryForm(forms.ModelForm):
+    class Meta:
+        model = WorkHistory
+        fields = ["employer", "position", "start_date", "end_date"]
+        widgets = {"start_date": DateInput(), "end_date": DateInput()}
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        today = timezone.localdate()
+        if start and start > today:
+            self.add_error("start_date", _("The start date cannot be in the future."))
+        if start and end and end < start:
+            self.add_error("end_date", _("The end date cannot be before the start date."))
+        return data
+
+
+class JoinFirmForm(forms.Form):
+    credit_code = forms.CharField(
+        label=_("Firm's unified social credit code"),
+        max_length=40,
+        help_text=_("18 characters, as on the firm's business licence. Ask your firm for it."),
+    )
+    position = forms.CharField(label=_("Position"), max_length=64, required=False)
+
+    def clean_credit_code(self):
+        value = normalize_credit_code(self.cleaned_data["credit_code"])
+        validate_credit_code(value)
+        return value
+
+
+class AddManagerForm(forms.Form):
+    id_number = forms.CharField(
+        label=_("Manager's ID number"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text=_("The manager must have signed up and completed the profile."),
+    )
+    position = forms.CharField(label=_("Position"), max_length=64, required=False)
+    start_date = forms.DateField(label=_("Start date"), required=False, widget=DateInput())
+
+    def clean_id_number(self):
+        value = normalize_id_number(self.cleaned_data["id_number"])
+        validate_id_number(value)
+        return value
+
+    def clean_start_date(self):
+        value = self.cleaned_data.get("start_date")
+        if value and value > timezone.localdate():
+            raise forms.ValidationError(_("The start date cannot be in the future."))
+        return value
+
+
+class EndEmploymentForm(forms.Form):
+    end_date = forms.DateField(label=_("End date"), widget=DateInput())
+
+
+class InviteReviewerForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(
+        label=_("Role"), choices=FirmMembership.Role.choices, initial=FirmMembership.Role.REVIEWER
+    )
+
+
+class ManagerSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=64)

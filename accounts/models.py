@@ -1,0 +1,390 @@
+"""People and organisations: users, jurisdictions, firms, manager profiles and employment."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField
+
+from .validators import mask_id_number, validate_credit_code, validate_mainland_mobile
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who logs in with an e-mail address. What they may do comes from membership rows
+    (FirmMembership, BureauMembership, training.ProviderStaff); a user with none is a manager."""
+
+    username = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+    language = models.CharField(
+        _("preferred language"),
+        max_length=10,
+        default="zh-hans",
+        help_text=_("Language of the e-mails and notices this person receives."),
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Jurisdiction(models.Model):
+    """An administrative division (行政区划): province → prefecture → county.
+
+    `path` is the chain of codes from the province down ("430000/433100/433101/"), so that a
+    jurisdiction and everything under it is one indexed `path LIKE 'prefix%'` query at any depth.
+    """
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("Province")
+        PREFECTURE = "prefecture", _("Prefecture")
+        COUNTY = "county", _("County")
+
+    code = models.CharField(_("division code"), max_length=6, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(_("path"), max_length=128, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdictions")
+        ordering = ["path"]
+        indexes = [
+            models.Index(
+                fields=["path"], name="jurisdiction_path_like", opclasses=["varchar_pattern_ops"]
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def full_name(self) -> str:
+        return self.name
+
+
+class Firm(models.Model):
+    """A property-service firm (物业服务企业)."""
+
+    name = models.CharField(_("firm name"), max_length=128)
+    credit_code = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
+        validators=[validate_credit_code],
+        help_text=_("18 characters, as on the business licence."),
+    )
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="firms"
+    )
+    contact_person = models.CharField(_("contact person"), max_length=64, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("property-service firm")
+        verbose_name_plural = _("property-service firms")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FirmMembership(models.Model):
+    """A firm's staff member who reviews its managers' filings (企业管理员)."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Firm administrator")
+        REVIEWER = "reviewer", _("Reviewer")
+
+    user = models.OneToOneField(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="firm_membership"
+    )
+    firm = models.ForeignKey(
+        Firm, verbose_name=_("firm"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.REVIEWER)
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("firm reviewer")
+        verbose_name_plural = _("firm reviewers")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.firm}"
+
+
+class FirmInvitation(models.Model):
+    """An invitation from a firm administrator to become one of the firm's reviewers."""
+
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(
+        _("role"),
+        max_length=16,
+        choices=FirmMembership.Role.choices,
+        default=FirmMembership.Role.REVIEWER,
+    )
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("invited"), auto_now_add=True)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reviewer invitation")
+        verbose_name_plural = _("reviewer invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["firm", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_invitation_per_firm_and_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.firm}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+
+class BureauMembership(models.Model):
+    """A housing-bureau official (住建局工作人员), acting in one jurisdiction and everything under
+    it. Created by an administrator, never by sign-up."""
+
+    user = models.OneToOneField(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="bureau_membership"
+    )
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="staff"
+    )
+    title = models.CharField(_("position"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("bureau staff member")
+        verbose_name_plural = _("bureau staff")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.jurisdiction}"
+
+
+class Education(models.TextChoices):
+    JUNIOR_HIGH = "junior_high", _("Junior high school or below")
+    SENIOR_HIGH = "senior_high", _("Senior high school / technical secondary school")
+    JUNIOR_COLLEGE = "junior_college", _("Junior college (dazhuan)")
+    BACHELOR = "bachelor", _("Bachelor's degree")
+    MASTER = "master", _("Master's degree")
+    DOCTORATE = "doctorate", _("Doctorate")
+
+
+class ProfessionalTitle(models.TextChoices):
+    NONE = "none", _("None")
+    JUNIOR = "junior", _("Junior title")
+    INTERMEDIATE = "intermediate", _("Intermediate title")
+    ASSOCIATE_SENIOR = "associate_senior", _("Associate senior title")
+    SENIOR = "senior", _("Senior title")
+
+
+class SkillLevel(models.TextChoices):
+    NONE = "none", _("None")
+    LEVEL_5 = "level5", _("Property manager, level 5 (junior)")
+    LEVEL_4 = "level4", _("Property manager, level 4 (intermediate)")
+    LEVEL_3 = "level3", _("Property manager, level 3 (senior)")
+    LEVEL_2 = "level2", _("Property manager, level 2 (technician)")
+    LEVEL_1 = "level1", _("Property manager, level 1 (senior technician)")
+    CERTIFIED = "certified", _("Certified property management professional")
+
+
+class ManagerProfile(models.Model):
+    """A property manager's practice profile (物业管理员).
+
+    The ID number is personal data: stored encrypted (`id_number`) with a keyed hash
+    (`id_number_hash`, HMAC-SHA256) for uniqueness and exact lookup. Show `masked_id_number`.
+    """
+
+    user = models.OneToOneField(
+        User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="manager_profile"
+    )
+    real_name = models.CharField(_("real name"), max_length=64)
+    id_number = EncryptedCharField(_("ID number"), max_length=18)
+    id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
+    phone = models.CharField(
+        _("mobile phone"), max_length=11, validators=[validate_mainland_mobile]
+    )
+    education = models.CharField(_("highest education"), max_length=32, choices=Education.choices)
+    title = models.CharField(
+        _("professional title"), max_length=32, choices=ProfessionalTitle.choices, default="none"
+    )
+    skill_level = models.CharField(
+        _("skill level / practice certificate"),
+        max_length=32,
+        choices=SkillLevel.choices,
+        default="none",
+    )
+    certificate_number = models.CharField(_("certificate number"), max_length=64, blank=True)
+    registration_number = models.CharField(
+        _("registration number"), max_length=16, unique=True, null=True, blank=True, editable=False
+    )
+    # The jurisdiction of the current (or, after leaving, the last) employing firm: bureau staff
+    # of that jurisdiction supervise the manager. Kept by the employment services.
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        verbose_name=_("jurisdiction"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="managers",
+    )
+    completed_at = models.DateTimeField(_("registered"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("property manager")
+        verbose_name_plural = _("property managers")
+        ordering = ["real_name", "pk"]
+        indexes = [models.Index(fields=["real_name"], name="manager_real_name_idx")]
+
+    def __str__(self) -> str:
+        return self.real_name
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number or "")
+
+    @property
+    def is_complete(self) -> bool:
+        return self.completed_at is not None
+
+
+class WorkHistory(models.Model):
+    """A line of the manager's own work history (工作经历), as declared."""
+
+    profile = models.ForeignKey(
+        ManagerProfile, on_delete=models.CASCADE, related_name="work_history"
+    )
+    employer = models.CharField(_("employer"), max_length=128)
+    position = models.CharField(_("position"), max_length=64)
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until"), null=True, blank=True, help_text=_("Empty if current."))
+
+    class Meta:
+        verbose_name = _("work history entry")
+        verbose_name_plural = _("work history")
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="work_history_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employer} · {self.position}"
+
+
+class Employment(models.Model):
+    """A manager's employment by a firm (聘用关系). Proposed by one side, confirmed by the other."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested by the manager")
+        OFFERED = "offered", _("Proposed by the firm")
+        ACTIVE = "active", _("Current")
+        ENDED = "ended", _("Ended")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Withdrawn")
+
+    PENDING = (Status.REQUESTED, Status.OFFERED)
+
+    manager = models.ForeignKey(
+        ManagerProfile,
+        verbose_name=_("manager"),
+        on_delete=models.PROTECT,
+        related_name="employments",
+    )
+    firm = models.ForeignKey(
+        Firm, verbose_name=_("firm"), on_delete=models.PROTECT, related_name="employments"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    position = models.CharField(_("position"), max_length=64, blank=True)
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("employment")
+        verbose_name_plural = _("employments")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manager"],
+                condition=Q(status="active"),
+                name="one_current_firm_per_manager",
+                violation_error_message=_("A manager can have only one current firm."),
+            ),
+            models.UniqueConstraint(
+                fields=["manager", "firm"],
+                condition=Q(status__in=["requested", "offered"]),
+                name="one_pending_request_per_manager_and_firm",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="employment_end_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["firm", "status"], name="employment_firm_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.manager} — {self.firm}"

@@ -1,0 +1,159 @@
+"""Reads scoped to a user: the one place that says who may see what.
+
+Outside a user's reach an object does not exist for them (404), so that a 403 never reveals that
+it does. Every portal view and every admin queryset goes through these functions.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import (
+    Employment,
+    Firm,
+    FirmInvitation,
+    FirmMembership,
+    Jurisdiction,
+    ManagerProfile,
+    User,
+)
+from .roles import Role, roles_of
+
+
+def jurisdiction_subtree(*, jurisdiction: Jurisdiction) -> QuerySet[Jurisdiction]:
+    """The jurisdiction and everything under it, at any depth, in one query."""
+    return Jurisdiction.objects.filter(path__startswith=jurisdiction.path)
+
+
+def jurisdiction_list_for(*, user: User) -> QuerySet[Jurisdiction]:
+    roles = roles_of(user)
+    if user.is_superuser:
+        return Jurisdiction.objects.all()
+    if roles.role == Role.BUREAU:
+        return jurisdiction_subtree(jurisdiction=roles.jurisdiction)
+    return Jurisdiction.objects.none()
+
+
+def manager_list_for(*, user: User) -> QuerySet[ManagerProfile]:
+    """Managers a user may see: a manager only himself, a firm's staff the firm's current
+    managers, bureau staff the managers of their jurisdiction and below."""
+    roles = roles_of(user)
+    qs = ManagerProfile.objects.select_related("user", "jurisdiction")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    role = roles.role
+    if role == Role.BUREAU:
+        return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path)
+    if role == Role.FIRM:
+        return qs.filter(employments__firm=roles.firm, employments__status=Employment.Status.ACTIVE)
+    if role == Role.MANAGER:
+        return qs.filter(user=user)
+    return qs.none()
+
+
+def manager_get_for(*, user: User, pk: int) -> ManagerProfile:
+    return get_object_or_404(manager_list_for(user=user), pk=pk)
+
+
+def firm_list_for(*, user: User) -> QuerySet[Firm]:
+    roles = roles_of(user)
+    qs = Firm.objects.select_related("jurisdiction")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    if roles.role == Role.BUREAU:
+        return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path)
+    if roles.role == Role.FIRM:
+        return qs.filter(pk=roles.firm.pk)
+    return qs.none()
+
+
+def firm_current_managers(*, firm: Firm, search: str = "") -> QuerySet[ManagerProfile]:
+    """The firm's currently employed managers, with what the list page shows, in one query."""
+    qs = (
+        ManagerProfile.objects.filter(
+            employments__firm=firm, employments__status=Employment.Status.ACTIVE
+        )
+        .select_related("user")
+        .order_by("real_name", "pk")
+    )
+    search = search.strip()
+    if search:
+        from .services import id_number_hash
+        from .validators import normalize_id_number
+
+        normalized = normalize_id_number(search)
+        cond = (
+            Q(real_name__icontains=search) | Q(registration_number__iexact=search) | Q(phone=search)
+        )
+        if len(normalized) == 18:
+            cond |= Q(id_number_hash=id_number_hash(normalized))
+        qs = qs.filter(cond)
+    return qs
+
+
+def employment_list_for(*, user: User) -> QuerySet[Employment]:
+    """Employments a user may see and act on: a manager his own, a firm's staff the firm's."""
+    roles = roles_of(user)
+    qs = Employment.objects.select_related("manager", "firm", "firm__jurisdiction")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    if roles.role == Role.BUREAU:
+        return qs.filter(firm__jurisdiction__path__startswith=roles.jurisdiction.path)
+    if roles.role == Role.FIRM:
+        return qs.filter(firm=roles.firm)
+    if roles.role == Role.MANAGER and roles.manager_profile:
+        return qs.filter(manager=roles.manager_profile)
+    return qs.none()
+
+
+def employment_get_for(*, user: User, pk: int) -> Employment:
+    return get_object_or_404(employment_list_for(user=user), pk=pk)
+
+
+def current_employment(*, manager: ManagerProfile) -> Employment | None:
+    return (
+        Employment.objects.select_related("firm")
+        .filter(manager=manager, status=Employment.Status.ACTIVE)
+        .first()
+    )
+
+
+def firm_members(*, firm: Firm) -> QuerySet[FirmMembership]:
+    return firm.memberships.select_related("user").order_by("role", "user__email")
+
+
+def firm_member_get_for(*, user: User, pk: int) -> FirmMembership:
+    roles = roles_of(user)
+    if roles.role != Role.FIRM:
+        return get_object_or_404(FirmMembership.objects.none(), pk=pk)
+    return get_object_or_404(FirmMembership.objects.filter(firm=roles.firm), pk=pk)
+
+
+def firm_open_invitations(*, firm: Firm) -> QuerySet[FirmInvitation]:
+    return firm.invitations.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True
+    ).select_related("invited_by")
+
+
+def firm_dashboard_counts(*, firm: Firm) -> dict[str, int]:
+    return Employment.objects.filter(firm=firm).aggregate(
+        current=Count("pk", filter=Q(status=Employment.Status.ACTIVE)),
+        requested=Count("pk", filter=Q(status=Employment.Status.REQUESTED)),
+        offered=Count("pk", filter=Q(status=Employment.Status.OFFERED)),
+    )
+
+
+def bureau_dashboard_counts(*, jurisdiction: Jurisdiction) -> dict[str, int]:
+    path = jurisdiction.path
+    return {
+        "firms": Firm.objects.filter(jurisdiction__path__startswith=path).count(),
+        "managers": ManagerProfile.objects.filter(jurisdiction__path__startswith=path).count(),
+        "counties": Jurisdiction.objects.filter(path__startswith=path).count(),
+    }

@@ -1,0 +1,475 @@
+"""Writes of the accounts app. Each takes the acting user, checks the rule, locks what it changes
+and raises `DomainError` (a translatable ValidationError) when the move is not allowed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.exceptions import DomainError
+
+from .models import (
+    BureauMembership,
+    Employment,
+    Firm,
+    FirmInvitation,
+    FirmMembership,
+    ManagerProfile,
+    User,
+)
+from .roles import Role, roles_of
+from .validators import normalize_credit_code, normalize_id_number, validate_id_number
+
+REGISTRATION_PREFIX = "PM"
+
+
+def id_number_hash(id_number: str, *, key: str | None = None) -> str:
+    """The blind index of an ID number: HMAC-SHA256 with ID_HASH_KEY, hex. Never reversible."""
+    key = key if key is not None else settings.ID_HASH_KEY
+    return hmac.new(key.encode(), id_number.encode(), hashlib.sha256).hexdigest()
+
+
+def _next_registration_number() -> str:
+    """`PM` + year of issue + a six-digit serial from a PostgreSQL sequence, e.g. PM2026000042.
+
+    A sequence never hands out the same value twice, even when a transaction rolls back, so a
+    registration number is never reused."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('accounts_registration_number_seq')")
+        (serial,) = cursor.fetchone()
+    return f"{REGISTRATION_PREFIX}{timezone.localdate().year}{serial:06d}"
+
+
+def _require_manager(actor: User) -> None:
+    if roles_of(actor).role != Role.MANAGER:
+        raise PermissionDenied
+
+
+def profile_save(*, actor: User, data: dict) -> ManagerProfile:
+    """Create or update the actor's own manager profile.
+
+    On first completion the registration number is issued. The real name and the ID number are
+    fixed once registered: corrections go through the bureau.
+    """
+    _require_manager(actor)
+    with transaction.atomic():
+        profile = ManagerProfile.objects.select_for_update().filter(user=actor).first()
+        editable = ("phone", "education", "title", "skill_level", "certificate_number")
+        if profile is None:
+            id_number = normalize_id_number(data["id_number"])
+            validate_id_number(id_number)
+            digest = id_number_hash(id_number)
+            if ManagerProfile.objects.filter(id_number_hash=digest).exists():
+                raise DomainError(
+                    _(
+                        "A manager with this ID number is already registered. If this is you, "
+                        "contact your housing bureau."
+                    ),
+                    code="duplicate_id",
+                )
+            profile = ManagerProfile(
+                user=actor,
+                real_name=data["real_name"].strip(),
+                id_number=id_number,
+                id_number_hash=digest,
+                **{f: data[f] for f in editable if f in data},
+            )
+            profile.registration_number = _next_registration_number()
+            profile.completed_at = timezone.now()
+            try:
+                with transaction.atomic():
+                    profile.save()
+            except IntegrityError as exc:
+                raise DomainError(
+                    _("A manager with this ID number is already registered."), code="duplicate_id"
+                ) from exc
+        else:
+            for field in editable:
+                if field in data:
+                    setattr(profile, field, data[field])
+            profile.save(update_fields=[*editable, "updated_at"])
+    return profile
+
+
+# --- employment ----------------------------------------------------------------------------------
+
+
+def _lock_manager(manager_id: int) -> ManagerProfile:
+    return ManagerProfile.objects.select_for_update().get(pk=manager_id)
+
+
+def employment_request(*, actor: User, credit_code: str, position: str = "") -> Employment:
+    """A manager asks to be recorded as employed by the firm with this credit code."""
+    _require_manager(actor)
+    profile = roles_of(actor).manager_profile
+    if profile is None:
+        raise DomainError(_("Complete your profile first."), code="no_profile")
+    firm = Firm.objects.filter(credit_code=normalize_credit_code(credit_code)).first()
+    if firm is None:
+        raise DomainError(
+            _("No firm with this unified social credit code is registered in the portal."),
+            code="unknown_firm",
+        )
+    return _employment_propose(
+        manager=profile,
+        firm=firm,
+        actor=actor,
+        status=Employment.Status.REQUESTED,
+        position=position,
+    )
+
+
+def employment_offer(
+    *, actor: User, id_number: str, position: str = "", start_date: dt.date | None = None
+) -> Employment:
+    """A firm's staff propose that the manager with this ID number works for the firm."""
+    roles = roles_of(actor)
+    if roles.role != Role.FIRM:
+        raise PermissionDenied
+    id_number = normalize_id_number(id_number)
+    validate_id_number(id_number)
+    manager = ManagerProfile.objects.filter(id_number_hash=id_number_hash(id_number)).first()
+    if manager is None:
+        raise DomainError(
+            _(
+                "No manager with this ID number has registered yet. Ask the manager to sign up "
+                "and complete the profile first."
+            ),
+            code="unknown_manager",
+        )
+    return _employment_propose(
+        manager=manager,
+        firm=roles.firm,
+        actor=actor,
+        status=Employment.Status.OFFERED,
+        position=position,
+        start_date=start_date,
+    )
+
+
+def _employment_propose(
+    *, manager, firm, actor, status, position="", start_date=None
+) -> Employment:
+    with transaction.atomic():
+        _lock_manager(manager.pk)
+        current = Employment.objects.filter(
+            manager=manager, status=Employment.Status.ACTIVE
+        ).first()
+        if current and current.firm_id == firm.pk:
+            raise DomainError(
+                _("This manager is already recorded as employed by %(firm)s.")
+                % {"firm": firm.name},
+                code="already_employed",
+            )
+        pending = Employment.objects.filter(
+            manager=manager, firm=firm, status__in=Employment.PENDING
+        ).first()
+        if pending:
+            # Repeating a request, or answering the other side's pending proposal, is harmless.
+            return pending
+        return Employment.objects.create(
+            manager=manager,
+            firm=firm,
+            status=status,
+            position=position,
+            start_date=start_date,
+            requested_by=actor,
+        )
+
+
+def _can_answer(*, employment: Employment, actor: User) -> bool:
+    """The side that did not propose answers: the firm a manager's request, the manager a firm's."""
+    roles = roles_of(actor)
+    if employment.status == Employment.Status.REQUESTED:
+        return roles.role == Role.FIRM and roles.firm.pk == employment.firm_id
+    if employment.status == Employment.Status.OFFERED:
+        return (
+            roles.manager_profile is not None and roles.manager_profile.pk == employment.manager_id
+        )
+    return False
+
+
+def _lock_employment(employment: Employment) -> Employment:
+    _lock_manager(employment.manager_id)
+    return (
+        Employment.objects.select_for_update()
+        .select_related("firm", "manager")
+        .get(pk=employment.pk)
+    )
+
+
+def employment_confirm(*, employment: Employment, actor: User) -> Employment:
+    with transaction.atomic():
+        emp = _lock_employment(employment)
+        if emp.status == Employment.Status.ACTIVE:
+            return emp  # a double click
+        if emp.status not in Employment.PENDING:
+            raise DomainError(
+                _("This request is no longer open (it is now: %(status)s).")
+                % {"status": emp.get_status_display()},
+                code="not_pending",
+            )
+        if not _can_answer(employment=emp, actor=actor):
+            raise PermissionDenied
+        current = (
+            Employment.objects.filter(manager_id=emp.manager_id, status=Employment.Status.ACTIVE)
+            .select_related("firm")
+            .first()
+        )
+        if current:
+            raise DomainError(
+                _(
+                    "%(manager)s is still recorded as employed by %(firm)s. That employment must "
+                    "be ended first."
+                )
+                % {"manager": emp.manager.real_name, "firm": current.firm.name},
+                code="has_current_firm",
+            )
+        emp.status = Employment.Status.ACTIVE
+        emp.decided_by = actor
+        emp.decided_at = timezone.now()
+        emp.start_date = emp.start_date or timezone.localdate()
+        emp.save(update_fields=["status", "decided_by", "decided_at", "start_date"])
+        ManagerProfile.objects.filter(pk=emp.manager_id).update(
+            jurisdiction_id=emp.firm.jurisdiction_id
+        )
+    return emp
+
+
+def employment_decline(*, employment: Employment, actor: User) -> Employment:
+    with transaction.atomic():
+        emp = _lock_employment(employment)
+        if emp.status == Employment.Status.DECLINED:
+            return emp
+        if emp.status not in Employment.PENDING:
+            raise DomainError(_("This request is no longer open."), code="not_pending")
+        if not _can_answer(employment=emp, actor=actor):
+            raise PermissionDenied
+        emp.status = Employment.Status.DECLINED
+        emp.decided_by = actor
+        emp.decided_at = timezone.now()
+        emp.save(update_fields=["status", "decided_by", "decided_at"])
+    return emp
+
+
+def employment_cancel(*, employment: Employment, actor: User) -> Employment:
+    """The side that proposed withdraws its pending proposal."""
+    with transaction.atomic():
+        emp = _lock_employment(employment)
+        if emp.status == Employment.Status.CANCELLED:
+            return emp
+        if emp.status not in Employment.PENDING:
+            raise DomainError(_("This request is no longer open."), code="not_pending")
+        roles = roles_of(actor)
+        proposer_side_firm = emp.status == Employment.Status.OFFERED
+        if proposer_side_firm:
+            allowed = roles.role == Role.FIRM and roles.firm.pk == emp.firm_id
+        else:
+            allowed = (
+                roles.manager_profile is not None and roles.manager_profile.pk == emp.manager_id
+            )
+        if not allowed:
+            raise PermissionDenied
+        emp.status = Employment.Status.CANCELLED
+        emp.decided_by = actor
+        emp.decided_at = timezone.now()
+        emp.save(update_fields=["status", "decided_by", "decided_at"])
+    return emp
+
+
+def employment_end(
+    *, employment: Employment, actor: User, end_date: dt.date | None = None
+) -> Employment:
+    """Either side ends a current employment. History is kept."""
+    end_date = end_date or timezone.localdate()
+    with transaction.atomic():
+        emp = _lock_employment(employment)
+        if emp.status == Employment.Status.ENDED:
+            return emp
+        if emp.status != Employment.Status.ACTIVE:
+            raise DomainError(_("Only a current employment can be ended."), code="not_active")
+        roles = roles_of(actor)
+        allowed = (roles.role == Role.FIRM and roles.firm.pk == emp.firm_id) or (
+            roles.manager_profile is not None and roles.manager_profile.pk == emp.manager_id
+        )
+        if not allowed:
+            raise PermissionDenied
+        if emp.start_date and end_date < emp.start_date:
+            raise DomainError(
+                _("The end date cannot be before the start date (%(start)s).")
+                % {"start": emp.start_date},
+                code="end_before_start",
+            )
+        if end_date > timezone.localdate():
+            raise DomainError(_("The end date cannot be in the future."), code="end_in_future")
+        emp.status = Employment.Status.ENDED
+        emp.end_date = end_date
+        emp.ended_by = actor
+        emp.save(update_fields=["status", "end_date", "ended_by"])
+    return emp
+
+
+# --- firm reviewers ------------------------------------------------------------------------------
+
+
+def _require_firm_admin(actor: User) -> Firm:
+    roles = roles_of(actor)
+    if not roles.is_firm_admin:
+        raise PermissionDenied
+    return roles.firm
+
+
+def firm_invitation_create(*, actor: User, email: str, role: str) -> FirmInvitation:
+    """A firm administrator invites someone to become one of the firm's reviewers; the e-mail is
+    sent after commit."""
+    from .tasks import send_firm_invitation
+
+    firm = _require_firm_admin(actor)
+    email = email.strip().lower()
+    if FirmMembership.objects.filter(user__email__iexact=email, firm=firm).exists():
+        raise DomainError(_("This person is already one of the firm's reviewers."), code="member")
+    with transaction.atomic():
+        existing = FirmInvitation.objects.filter(
+            firm=firm, email=email, accepted_at__isnull=True, revoked_at__isnull=True
+        ).first()
+        if existing:
+            invitation = existing
+        else:
+            invitation = FirmInvitation.objects.create(
+                firm=firm, email=email, role=role, token=secrets.token_urlsafe(32), invited_by=actor
+            )
+        transaction.on_commit(lambda: send_firm_invitation.delay(invitation.pk))
+    return invitation
+
+
+def firm_invitation_revoke(*, actor: User, invitation: FirmInvitation) -> None:
+    firm = _require_firm_admin(actor)
+    if invitation.firm_id != firm.pk:
+        raise PermissionDenied
+    FirmInvitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def firm_invitation_accept(*, actor: User, token: str) -> FirmMembership:
+    with transaction.atomic():
+        invitation = (
+            FirmInvitation.objects.select_for_update()
+            .select_related("firm")
+            .filter(token=token)
+            .first()
+        )
+        if invitation is None or invitation.revoked_at:
+            raise DomainError(_("This invitation is not valid (any more)."), code="invalid")
+        if invitation.email.lower() != actor.email.lower():
+            raise DomainError(
+                _("This invitation was sent to another e-mail address. Log in with that address."),
+                code="wrong_user",
+            )
+        existing = FirmMembership.objects.filter(user=actor).first()
+        if invitation.accepted_at:
+            if existing and existing.firm_id == invitation.firm_id:
+                return existing
+            raise DomainError(_("This invitation has already been used."), code="used")
+        if existing:
+            raise DomainError(
+                _("You are already a reviewer of %(firm)s.") % {"firm": existing.firm.name},
+                code="member_elsewhere",
+            )
+        if ManagerProfile.objects.filter(user=actor).exists() or roles_of(actor).role in (
+            Role.BUREAU,
+            Role.PROVIDER,
+        ):
+            raise DomainError(
+                _(
+                    "This account already has another role. Accept the invitation with a separate "
+                    "account."
+                ),
+                code="other_role",
+            )
+        membership = FirmMembership.objects.create(
+            user=actor, firm=invitation.firm, role=invitation.role
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+    return membership
+
+
+def firm_member_remove(*, actor: User, membership: FirmMembership) -> None:
+    firm = _require_firm_admin(actor)
+    with transaction.atomic():
+        members = list(FirmMembership.objects.select_for_update().filter(firm=firm))
+        target = next((m for m in members if m.pk == membership.pk), None)
+        if target is None:
+            raise PermissionDenied
+        admins = [m for m in members if m.role == FirmMembership.Role.ADMIN]
+        if target.role == FirmMembership.Role.ADMIN and len(admins) == 1:
+            raise DomainError(
+                _("The firm's last administrator cannot be removed."), code="last_admin"
+            )
+        target.delete()
+
+
+# --- bureau staff --------------------------------------------------------------------------------
+
+BUREAU_GROUP = "住建主管部门工作人员"
+#: What bureau staff may do in the admin; the querysets limit it to their jurisdiction.
+BUREAU_PERMISSIONS = [
+    "accounts.view_jurisdiction",
+    "accounts.view_managerprofile",
+    "accounts.change_managerprofile",
+    "accounts.view_firm",
+    "accounts.add_firm",
+    "accounts.change_firm",
+    "accounts.view_employment",
+    "training.view_provider",
+    "training.add_provider",
+    "training.change_provider",
+]
+
+
+def bureau_group_ensure():
+    from django.contrib.auth.models import Group, Permission
+
+    group, _created = Group.objects.get_or_create(name=BUREAU_GROUP)
+    wanted = []
+    for dotted in BUREAU_PERMISSIONS:
+        app_label, codename = dotted.split(".")
+        wanted.append((app_label, codename))
+    from django.db.models import Q as _Q
+
+    cond = _Q(pk__in=[])
+    for app_label, codename in wanted:
+        cond |= _Q(content_type__app_label=app_label, codename=codename)
+    group.permissions.set(Permission.objects.filter(cond))
+    return group
+
+
+def bureau_membership_grant(
+    *, actor: User, user: User, jurisdiction, title: str = ""
+) -> BureauMembership:
+    """Make `user` an official of `jurisdiction`: membership row, admin access, the bureau group.
+    Only an administrator does this."""
+    if not actor.is_superuser:
+        raise PermissionDenied
+    if (
+        roles_of(user).role in (Role.FIRM, Role.PROVIDER)
+        or ManagerProfile.objects.filter(user=user).exists()
+    ):
+        raise DomainError(_("This account already has another role."), code="other_role")
+    with transaction.atomic():
+        membership, _created = BureauMembership.objects.update_or_create(
+            user=user, defaults={"jurisdiction": jurisdiction, "title": title}
+        )
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+        user.groups.add(bureau_group_ensure())
+    return membership

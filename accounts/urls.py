@@ -1,0 +1,34 @@
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("me/", views.manager_dashboard, name="manager_dashboard"),
+    path("me/profile/", views.profile_edit, name="profile"),
+    path("me/work-history/add/", views.work_history_edit, name="work_history_add"),
+    path("me/work-history/<int:pk>/edit/", views.work_history_edit, name="work_history_edit"),
+    path("me/work-history/<int:pk>/delete/", views.work_history_delete, name="work_history_delete"),
+    path("me/employment/", views.manager_employment, name="manager_employment"),
+    re_path(
+        r"^employment/(?P<pk>[0-9]+)/(?P<action>confirm|decline|cancel|end)/$",
+        views.employment_action,
+        name="employment_action",
+    ),
+    path("managers/<int:pk>/", views.manager_detail, name="manager_detail"),
+    path("firm/", views.firm_dashboard, name="firm_dashboard"),
+    path("firm/managers/", views.firm_managers, name="firm_managers"),
+    path("firm/employment/", views.firm_employment, name="firm_employment"),
+    path("firm/reviewers/", views.firm_reviewers, name="firm_reviewers"),
+    path(
+        "firm/reviewers/<int:pk>/remove/", views.firm_reviewer_remove, name="firm_reviewer_remove"
+    ),
+    path(
+        "firm/invitations/<int:pk>/revoke/",
+        views.firm_invitation_revoke,
+        name="firm_invitation_revoke",
+    ),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("bureau/", views.bureau_dashboard, name="bureau_dashboard"),
+]

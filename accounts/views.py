@@ -1,0 +1,351 @@
+"""Pages of managers, firms and bureau staff. Thin: scoped selector, form, one service, message,
+redirect. Changes are POST only."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal.exceptions import DomainError
+
+from . import selectors, services
+from .decorators import bureau_required, firm_required, manager_required, role_required
+from .forms import (
+    AddManagerForm,
+    EndEmploymentForm,
+    InviteReviewerForm,
+    JoinFirmForm,
+    ManagerSearchForm,
+    ProfileForm,
+    WorkHistoryForm,
+)
+from .models import Employment, FirmInvitation, WorkHistory
+from .roles import Role, roles_of
+
+
+def _error_messages(request, exc: DomainError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+# --- manager -------------------------------------------------------------------------------------
+
+
+@manager_required
+def manager_dashboard(request):
+    profile = roles_of(request.user).manager_profile
+    return render(
+        request,
+        "accounts/manager_dashboard.html",
+        {
+            "profile": profile,
+            "employment": selectors.current_employment(manager=profile),
+            "pending_offers": selectors.employment_list_for(user=request.user).filter(
+                status=Employment.Status.OFFERED
+            ),
+        },
+    )
+
+
+@sensitive_post_parameters("id_number")
+@sensitive_variables("form")
+@role_required(Role.MANAGER, complete_profile=False)
+@require_http_methods(["GET", "POST"])
+def profile_edit(request):
+    profile = roles_of(request.user).manager_profile
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.profile_save(actor=request.user, data=form.cleaned_data)
+        except DomainError as exc:
+            form.add_error("id_number" if profile is None else None, exc)
+        else:
+            if profile is None:
+                messages.success(
+                    request,
+                    _("Your profile is complete. Your registration number is %(number)s.")
+                    % {"number": saved.registration_number},
+                )
+                return redirect("accounts:manager_dashboard")
+            messages.success(request, _("Your profile was saved."))
+            return redirect("accounts:profile")
+    work_history = profile.work_history.all() if profile else []
+    return render(
+        request,
+        "accounts/profile_form.html",
+        {"form": form, "profile": profile, "work_history": work_history},
+    )
+
+
+def _own_work_history(request, pk):
+    return get_object_or_404(WorkHistory.objects.filter(profile__user=request.user), pk=pk)
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def work_history_edit(request, pk=None):
+    entry = _own_work_history(request, pk) if pk else None
+    form = WorkHistoryForm(request.POST or None, instance=entry)
+    if request.method == "POST" and form.is_valid():
+        item = form.save(commit=False)
+        item.profile = roles_of(request.user).manager_profile
+        item.save()
+        messages.success(request, _("The work history was saved."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/workhistory_form.html", {"form": form, "entry": entry})
+
+
+@manager_required
+@require_POST
+def work_history_delete(request, pk):
+    _own_work_history(request, pk).delete()
+    messages.success(request, _("The entry was deleted."))
+    return redirect("accounts:profile")
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def manager_employment(request):
+    profile = roles_of(request.user).manager_profile
+    form = JoinFirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            emp = services.employment_request(
+                actor=request.user,
+                credit_code=form.cleaned_data["credit_code"],
+                position=form.cleaned_data["position"],
+            )
+        except DomainError as exc:
+            form.add_error("credit_code", exc)
+        else:
+            messages.success(
+                request,
+                _("Your request was sent to %(firm)s. It takes effect when the firm confirms it.")
+                % {"firm": emp.firm.name},
+            )
+            return redirect("accounts:manager_employment")
+    employments = selectors.employment_list_for(user=request.user).filter(manager=profile)
+    return render(
+        request,
+        "accounts/employment_manager.html",
+        {"form": form, "employments": employments, "end_form": EndEmploymentForm()},
+    )
+
+
+# --- employment actions, shared by both sides --------------------------------------------------
+
+_EMPLOYMENT_ACTIONS = {
+    "confirm": (services.employment_confirm, _("The employment was confirmed.")),
+    "decline": (services.employment_decline, _("The request was declined.")),
+    "cancel": (services.employment_cancel, _("The request was withdrawn.")),
+}
+
+
+@role_required(Role.MANAGER, Role.FIRM)
+@require_POST
+def employment_action(request, pk, action):
+    employment = selectors.employment_get_for(user=request.user, pk=pk)
+    try:
+        if action == "end":
+            form = EndEmploymentForm(request.POST)
+            if not form.is_valid():
+                for errors in form.errors.values():
+                    for error in errors:
+                        messages.error(request, error)
+                return _back_to_employment(request)
+            services.employment_end(
+                employment=employment, actor=request.user, end_date=form.cleaned_data["end_date"]
+            )
+            messages.success(request, _("The employment was ended. It stays in the history."))
+        else:
+            service, done = _EMPLOYMENT_ACTIONS[action]
+            service(employment=employment, actor=request.user)
+            messages.success(request, done)
+    except DomainError as exc:
+        _error_messages(request, exc)
+    return _back_to_employment(request)
+
+
+def _back_to_employment(request):
+    if roles_of(request.user).role == Role.FIRM:
+        return redirect("accounts:firm_employment")
+    return redirect("accounts:manager_employment")
+
+
+# --- firm ----------------------------------------------------------------------------------------
+
+
+@firm_required
+def firm_dashboard(request):
+    roles = roles_of(request.user)
+    return render(
+        request,
+        "accounts/firm_dashboard.html",
+        {"firm": roles.firm, "counts": selectors.firm_dashboard_counts(firm=roles.firm)},
+    )
+
+
+@firm_required
+def firm_managers(request):
+    firm = roles_of(request.user).firm
+    form = ManagerSearchForm(request.GET or None)
+    search = form.cleaned_data["q"] if form.is_valid() else ""
+    managers = selectors.firm_current_managers(firm=firm, search=search)
+    page = Paginator(managers, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/firm_manager_list.html",
+        {"firm": firm, "form": form, "page": page, "search": search},
+    )
+
+
+@role_required(Role.MANAGER, Role.FIRM, Role.BUREAU, Role.ADMIN)
+def manager_detail(request, pk):
+    manager = selectors.manager_get_for(user=request.user, pk=pk)
+    # Only the employments the viewer may see: a firm sees its own, not the manager's other firms.
+    employments = selectors.employment_list_for(user=request.user).filter(manager=manager)
+    return render(
+        request,
+        "accounts/manager_detail.html",
+        {
+            "manager": manager,
+            "employments": employments,
+            "work_history": manager.work_history.all(),
+        },
+    )
+
+
+@sensitive_post_parameters("id_number")
+@firm_required
+@require_http_methods(["GET", "POST"])
+def firm_employment(request):
+    firm = roles_of(request.user).firm
+    form = AddManagerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            emp = services.employment_offer(
+                actor=request.user,
+                id_number=form.cleaned_data["id_number"],
+                position=form.cleaned_data["position"],
+                start_date=form.cleaned_data["start_date"],
+            )
+        except DomainError as exc:
+            form.add_error("id_number", exc)
+        else:
+            messages.success(
+                request,
+                _("%(name)s was asked to confirm the employment.")
+                % {"name": emp.manager.real_name},
+            )
+            return redirect("accounts:firm_employment")
+    pending = selectors.employment_list_for(user=request.user).filter(status__in=Employment.PENDING)
+    recent = selectors.employment_list_for(user=request.user).exclude(
+        status__in=Employment.PENDING
+    )[:20]
+    return render(
+        request,
+        "accounts/employment_firm.html",
+        {
+            "firm": firm,
+            "form": form,
+            "pending": pending,
+            "recent": recent,
+            "end_form": EndEmploymentForm(),
+        },
+    )
+
+
+@firm_required
+@require_http_methods(["GET", "POST"])
+def firm_reviewers(request):
+    roles = roles_of(request.user)
+    form = InviteReviewerForm(request.POST or None)
+    if request.method == "POST":
+        if not roles.is_firm_admin:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.firm_invitation_create(
+                    actor=request.user,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                )
+            except DomainError as exc:
+                form.add_error("email", exc)
+            else:
+                messages.success(
+                    request,
+                    _("An invitation was sent to %(email)s.")
+                    % {"email": form.cleaned_data["email"]},
+                )
+                return redirect("accounts:firm_reviewers")
+    return render(
+        request,
+        "accounts/firm_reviewers.html",
+        {
+            "firm": roles.firm,
+            "form": form,
+            "members": selectors.firm_members(firm=roles.firm),
+            "invitations": selectors.firm_open_invitations(firm=roles.firm),
+            "can_manage": roles.is_firm_admin,
+        },
+    )
+
+
+@firm_required
+@require_POST
+def firm_reviewer_remove(request, pk):
+    membership = selectors.firm_member_get_for(user=request.user, pk=pk)
+    try:
+        services.firm_member_remove(actor=request.user, membership=membership)
+    except DomainError as exc:
+        _error_messages(request, exc)
+    else:
+        messages.success(
+            request, _("%(email)s is no longer a reviewer.") % {"email": membership.user.email}
+        )
+    return redirect("accounts:firm_reviewers")
+
+
+@firm_required
+@require_POST
+def firm_invitation_revoke(request, pk):
+    firm = roles_of(request.user).firm
+    invitation = get_object_or_404(FirmInvitation.objects.filter(firm=firm), pk=pk)
+    services.firm_invitation_revoke(actor=request.user, invitation=invitation)
+    messages.success(request, _("The invitation was withdrawn."))
+    return redirect("accounts:firm_reviewers")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token):
+    invitation = get_object_or_404(FirmInvitation.objects.select_related("firm"), token=token)
+    if request.method == "POST":
+        try:
+            services.firm_invitation_accept(actor=request.user, token=token)
+        except DomainError as exc:
+            _error_messages(request, exc)
+        else:
+            messages.success(
+                request, _("You are now a reviewer of %(firm)s.") % {"firm": invitation.firm.name}
+            )
+            return redirect("home")
+    return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
+
+
+# --- bureau --------------------------------------------------------------------------------------
+
+
+@bureau_required
+def bureau_dashboard(request):
+    roles = roles_of(request.user)
+    jurisdiction = roles.jurisdiction
+    counts = selectors.bureau_dashboard_counts(jurisdiction=jurisdiction) if jurisdiction else {}
+    return render(
+        request, "accounts/bureau_dashboard.html", {"jurisdiction": jurisdiction, "counts": counts}
+    )

@@ -1,0 +1,44 @@
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.roles import Role, roles_of
+
+from . import health
+
+_HOME_BY_ROLE = {
+    Role.MANAGER: "accounts:manager_dashboard",
+    Role.FIRM: "accounts:firm_dashboard",
+    Role.BUREAU: "accounts:bureau_dashboard",
+    Role.PROVIDER: "training:provider_dashboard",
+    Role.ADMIN: "admin:index",
+}
+
+
+def home(request):
+    """The landing page: anonymous visitors see the public page, everyone else their own."""
+    target = _HOME_BY_ROLE.get(roles_of(request.user).role)
+    if target:
+        return redirect(target)
+    return render(request, "portal/landing.html")
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """JSON state of each dependency: 200 when PostgreSQL and Redis answer, 503 otherwise."""
+    db_ok, db_detail = health.check_database()
+    redis_ok, redis_detail = health.check_redis()
+    checks = {
+        "database": {"ok": db_ok, "detail": db_detail},
+        "redis": {"ok": redis_ok, "detail": redis_detail},
+    }
+    if redis_ok:
+        celery_ok, celery_detail = health.check_celery()
+        checks["celery"] = {"ok": celery_ok, "detail": celery_detail}
+    healthy = db_ok and redis_ok
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        status=200 if healthy else 503,
+    )

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make test`: the same set-up as `make run` from nothing, then the whole test suite against the
+# real PostgreSQL and Redis. Stops the servers it started when it ends, whatever the outcome.
+. "$(dirname "$0")/lib.sh"
+
+STARTED_PG=0; STARTED_REDIS=0
+pg_running 2>/dev/null || STARTED_PG=1
+redis_running 2>/dev/null || STARTED_REDIS=1
+cleanup() {
+    [ "$STARTED_PG" = 1 ] && pg_stop
+    [ "$STARTED_REDIS" = 1 ] && redis_stop
+    return 0
+}
+trap cleanup EXIT
+
+PG_FSYNC=off services_up test
+cd "$ROOT"
+"$PY" manage.py compilemessages -v 0 --ignore=.venv
+# Tests use their own Redis database so that a running `make run` worker never takes their tasks.
+export REDIS_URL="redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/1"
+export DEBUG=true TESTING=1
+"$VENV/bin/pytest" "$@"

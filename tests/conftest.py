@@ -1,0 +1,103 @@
+"""Role fixtures shared by every test: a manager, a reviewer of the same firm and of another firm,
+bureau staff of the county, of another county and of the prefecture, and an anonymous visitor.
+
+The world: 湖南省 → 湘西州 → 吉首市 (firm A, the manager's) and 凤凰县 (firm B)."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from tests import factories as f
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(settings):
+    # Unit tests run tasks in-process; tests marked `worker` use a real worker and broker.
+    from portal.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@dataclass
+class World:
+    province: object
+    prefecture: object
+    county: object
+    other_county: object
+    firm: object
+    other_firm: object
+    manager: object  # ManagerProfile employed by `firm`
+    other_manager: object  # ManagerProfile employed by `other_firm`
+    reviewer: object  # User, admin of `firm`
+    other_reviewer: object  # User, admin of `other_firm`
+    bureau: object  # User, staff of `county`
+    other_bureau: object  # User, staff of `other_county`
+    prefecture_bureau: object  # User, staff of `prefecture`
+    provider_user: object
+
+
+@pytest.fixture
+def world(db) -> World:
+    province = f.JurisdictionFactory(code="430000", name="湖南省", level="province")
+    prefecture = f.JurisdictionFactory(
+        code="433100", name="湘西土家族苗族自治州", level="prefecture", parent=province
+    )
+    county = f.JurisdictionFactory(code="433101", name="吉首市", parent=prefecture)
+    other_county = f.JurisdictionFactory(code="433123", name="凤凰县", parent=prefecture)
+    firm = f.FirmFactory(name="吉首市甲物业", jurisdiction=county)
+    other_firm = f.FirmFactory(name="凤凰县乙物业", jurisdiction=other_county)
+    manager = f.ManagerProfileFactory(real_name="彭建国")
+    other_manager = f.ManagerProfileFactory(real_name="向丽华")
+    f.employ(manager, firm)
+    f.employ(other_manager, other_firm)
+    return World(
+        province=province,
+        prefecture=prefecture,
+        county=county,
+        other_county=other_county,
+        firm=firm,
+        other_firm=other_firm,
+        manager=manager,
+        other_manager=other_manager,
+        reviewer=f.FirmMembershipFactory(firm=firm).user,
+        other_reviewer=f.FirmMembershipFactory(firm=other_firm).user,
+        bureau=f.BureauMembershipFactory(jurisdiction=county).user,
+        other_bureau=f.BureauMembershipFactory(jurisdiction=other_county).user,
+        prefecture_bureau=f.BureauMembershipFactory(jurisdiction=prefecture).user,
+        provider_user=f.ProviderStaffFactory(provider__jurisdiction=prefecture).user,
+    )
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def as_user():
+    """`as_user(user)` returns a test client logged in as that user (None: anonymous)."""
+    return client_for
+
+
+@pytest.fixture
+def mfa(db):
+    """`mfa(user)` gives the user a TOTP authenticator so that the admin lets them in."""
+
+    def activate(user):
+        from allauth.mfa.totp.internal.auth import TOTP
+
+        TOTP.activate(user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+        return user
+
+    return activate

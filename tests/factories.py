@@ -1,0 +1,152 @@
+"""factory_boy factories. Valid ID numbers and credit codes are generated with their check chars."""
+
+import datetime as dt
+import itertools
+
+import factory
+from django.utils import timezone
+
+from accounts.models import (
+    BureauMembership,
+    Employment,
+    Firm,
+    FirmMembership,
+    Jurisdiction,
+    ManagerProfile,
+    User,
+)
+from accounts.services import id_number_hash
+from accounts.validators import credit_code_check_char, id_number_check_char
+from training.models import Provider, ProviderStaff
+
+_serial = itertools.count(1)
+
+
+def make_id_number(region: str = "433101", birth: dt.date = dt.date(1985, 6, 15)) -> str:
+    seq = next(_serial) % 1000
+    # Vary the birth date as well so that more than 1,000 numbers stay distinct.
+    birth = birth + dt.timedelta(days=next(_serial) // 1000)
+    first17 = f"{region}{birth:%Y%m%d}{seq:03d}"
+    return first17 + id_number_check_char(first17)
+
+
+def make_credit_code(region: str = "433101") -> str:
+    first17 = f"91{region}MA{next(_serial):07d}"
+    return first17 + credit_code_check_char(first17)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.cn")
+    password = factory.PostGenerationMethodCall("set_password", "pw-Test-2026")
+
+    @factory.post_generation
+    def verified(self, create, extracted, **kwargs):
+        if create:
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+            self.save()
+
+
+class JurisdictionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Jurisdiction
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"{440000 + n:06d}")
+    name = factory.Sequence(lambda n: f"地区{n}")
+    level = Jurisdiction.Level.COUNTY
+    parent = None
+    path = factory.LazyAttribute(lambda o: (o.parent.path if o.parent else "") + o.code + "/")
+
+
+class FirmFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Firm
+
+    name = factory.Sequence(lambda n: f"测试物业服务有限公司{n}")
+    credit_code = factory.LazyFunction(make_credit_code)
+    jurisdiction = factory.SubFactory(JurisdictionFactory)
+
+
+class FirmMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FirmMembership
+
+    user = factory.SubFactory(UserFactory)
+    firm = factory.SubFactory(FirmFactory)
+    role = FirmMembership.Role.ADMIN
+
+
+class BureauMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BureauMembership
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory, is_staff=True)
+    jurisdiction = factory.SubFactory(JurisdictionFactory)
+
+    @factory.post_generation
+    def group(self, create, extracted, **kwargs):
+        if create:
+            from accounts.services import bureau_group_ensure
+
+            self.user.groups.add(bureau_group_ensure())
+
+
+class ManagerProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ManagerProfile
+
+    user = factory.SubFactory(UserFactory)
+    real_name = factory.Sequence(lambda n: f"管理员{n}")
+    id_number = factory.LazyFunction(make_id_number)
+    id_number_hash = factory.LazyAttribute(lambda o: id_number_hash(o.id_number))
+    phone = "13907430001"
+    education = "bachelor"
+    title = "none"
+    skill_level = "level3"
+    registration_number = factory.Sequence(lambda n: f"PM2026{900000 + n:06d}")
+    completed_at = factory.LazyFunction(timezone.now)
+    jurisdiction = None
+
+
+class EmploymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Employment
+
+    manager = factory.SubFactory(ManagerProfileFactory)
+    firm = factory.SubFactory(FirmFactory)
+    status = Employment.Status.ACTIVE
+    start_date = dt.date(2024, 1, 1)
+    requested_by = factory.LazyAttribute(lambda o: o.manager.user)
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Provider
+
+    name = factory.Sequence(lambda n: f"培训机构{n}")
+    credit_code = factory.LazyFunction(make_credit_code)
+    jurisdiction = factory.SubFactory(JurisdictionFactory)
+    status = Provider.Status.APPROVED
+
+
+class ProviderStaffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProviderStaff
+
+    user = factory.SubFactory(UserFactory)
+    provider = factory.SubFactory(ProviderFactory)
+
+
+def employ(manager: ManagerProfile, firm: Firm) -> Employment:
+    """An active employment, with the manager's jurisdiction set as the service would."""
+    employment = EmploymentFactory(manager=manager, firm=firm)
+    ManagerProfile.objects.filter(pk=manager.pk).update(jurisdiction=firm.jurisdiction)
+    manager.jurisdiction = firm.jurisdiction
+    return employment
