@@ -26,6 +26,12 @@ class ProfileForm(forms.ModelForm):
         help_text=_("18 characters, as on your resident ID card."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
     )
+    phone = forms.CharField(
+        label=_("mobile phone"),
+        max_length=20,
+        help_text=_("Mainland mobile number, 11 digits."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
 
     class Meta:
         model = ManagerProfile
@@ -38,7 +44,6 @@ class ProfileForm(forms.ModelForm):
             "skill_level",
             "certificate_number",
         ]
-        widgets = {"phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -26,7 +26,13 @@ from .models import (
     User,
 )
 from .roles import Role, roles_of
-from .validators import normalize_credit_code, normalize_id_number, validate_id_number
+from .validators import (
+    normalize_credit_code,
+    normalize_id_number,
+    normalize_mobile,
+    validate_id_number,
+    validate_mainland_mobile,
+)
 
 REGISTRATION_PREFIX = "PM"
 
@@ -60,6 +66,10 @@ def profile_save(*, actor: User, data: dict) -> ManagerProfile:
     fixed once registered: corrections go through the bureau.
     """
     _require_manager(actor)
+    data = dict(data)
+    if "phone" in data:
+        data["phone"] = normalize_mobile(data["phone"])
+        validate_mainland_mobile(data["phone"])
     with transaction.atomic():
         profile = ManagerProfile.objects.select_for_update().filter(user=actor).first()
         editable = ("phone", "education", "title", "skill_level", "certificate_number")
