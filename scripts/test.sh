@@ -18,5 +18,5 @@ cd "$ROOT"
 "$PY" manage.py compilemessages -v 0 --ignore=.venv
 # Tests use their own Redis database so that a running `make run` worker never takes their tasks.
 export REDIS_URL="redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/1"
-export DEBUG=true TESTING=1
+export DEBUG=true TESTING=1 PORTAL_REQUIRE_BROWSER=1
 "$VENV/bin/pytest" "$@"
