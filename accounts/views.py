@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -139,9 +140,9 @@ def manager_employment(request):
 # --- employment actions, shared by both sides --------------------------------------------------
 
 _EMPLOYMENT_ACTIONS = {
-    "confirm": (services.employment_confirm, _("The employment was confirmed.")),
-    "decline": (services.employment_decline, _("The request was declined.")),
-    "cancel": (services.employment_cancel, _("The request was withdrawn.")),
+    "confirm": (services.employment_confirm, gettext_lazy("The employment was confirmed.")),
+    "decline": (services.employment_decline, gettext_lazy("The request was declined.")),
+    "cancel": (services.employment_cancel, gettext_lazy("The request was withdrawn.")),
 }
 
 
