@@ -443,6 +443,15 @@ BUREAU_PERMISSIONS = [
     "training.view_provider",
     "training.add_provider",
     "training.change_provider",
+    "training.view_course",
+    "training.add_course",
+    "training.change_course",
+    "training.view_studyrecord",
+    "training.change_studyrecord",
+    "training.view_hoursrule",
+    "training.add_hoursrule",
+    "training.change_hoursrule",
+    "training.view_providerreport",
 ]
 
 

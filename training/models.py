@@ -67,3 +67,242 @@ class ProviderStaff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.provider}"
+
+
+class Course(models.Model):
+    """A course of an approved provider (课程). Its hours are the most a record of it can count."""
+
+    class Mode(models.TextChoices):
+        ONLINE = "online", _("Online")
+        OFFLINE = "offline", _("Classroom")
+        BLENDED = "blended", _("Blended")
+
+    class Category(models.TextChoices):
+        LAW = "law", _("Laws, regulations and standards")
+        INNOVATION = "innovation", _("Innovative practice")
+        CUSTOMER = "customer", _("Customer relations and service")
+        FACILITIES = "facilities", _("Facilities, equipment and energy")
+        SAFETY = "safety", _("Safety and emergency management")
+        FINANCE = "finance", _("Finance and cost management")
+
+    provider = models.ForeignKey(
+        Provider,
+        verbose_name=_("training provider"),
+        on_delete=models.PROTECT,
+        related_name="courses",
+    )
+    code = models.CharField(_("course code"), max_length=32, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    hours = models.DecimalField(_("study hours"), max_digits=5, decimal_places=1)
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)
+    category = models.CharField(_("topic"), max_length=16, choices=Category.choices)
+    start_date = models.DateField(_("starts"))
+    end_date = models.DateField(_("ends"))
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        ordering = ["-start_date", "code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(hours__gt=0), name="course_hours_positive"),
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="course_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class ProviderReport(models.Model):
+    """One uploaded file of course completions from a provider (bulk report)."""
+
+    class Status(models.TextChoices):
+        IMPORTED = "imported", _("Imported")
+        REJECTED = "rejected", _("Rejected")
+
+    provider = models.ForeignKey(
+        Provider,
+        verbose_name=_("training provider"),
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    original_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(max_length=64, editable=False)
+    status = models.CharField(_("result"), max_length=16, choices=Status.choices)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    created_count = models.PositiveIntegerField(_("records created"), default=0)
+    duplicate_count = models.PositiveIntegerField(_("already recorded"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    error_report = models.TextField(_("error report"), blank=True)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("provider report")
+        verbose_name_plural = _("provider reports")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["provider", "sha256"], name="report_provider_sha_idx")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class StudyRecord(models.Model):
+    """Hours a manager earned (学时记录). Only verified records with a passed assessment count."""
+
+    class Source(models.TextChoices):
+        SELF = "self", _("Reported by the manager")
+        PROVIDER = "provider", _("Reported by the provider")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting verification")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+
+    class Assessment(models.TextChoices):
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
+
+    manager = models.ForeignKey(
+        "accounts.ManagerProfile",
+        verbose_name=_("manager"),
+        on_delete=models.PROTECT,
+        related_name="study_records",
+    )
+    course = models.ForeignKey(
+        Course,
+        verbose_name=_("course"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="records",
+    )
+    external_title = models.CharField(
+        _("course title (external course)"), max_length=200, blank=True
+    )
+    external_provider = models.CharField(
+        _("provider (external course)"), max_length=128, blank=True
+    )
+    completed_on = models.DateField(_("completed on"))
+    hours = models.DecimalField(_("study hours"), max_digits=5, decimal_places=1)
+    assessment = models.CharField(_("assessment"), max_length=8, choices=Assessment.choices)
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=1, null=True, blank=True)
+    certificate = models.FileField(_("certificate"), upload_to="certificates/%Y/%m/", blank=True)
+    certificate_name = models.CharField(max_length=255, blank=True, editable=False)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    status = models.CharField(
+        _("verification"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verified by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    report = models.ForeignKey(
+        ProviderReport, null=True, blank=True, on_delete=models.PROTECT, related_name="records"
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("study record")
+        verbose_name_plural = _("study records")
+        ordering = ["-completed_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manager", "course"],
+                condition=models.Q(course__isnull=False),
+                name="course_counts_once_per_manager",
+                violation_error_message=_("This course is already recorded for this manager."),
+            ),
+            models.CheckConstraint(condition=models.Q(hours__gt=0), name="record_hours_positive"),
+            models.CheckConstraint(
+                condition=models.Q(course__isnull=False) | ~models.Q(external_title=""),
+                name="record_names_a_course",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["manager", "completed_on"], name="record_manager_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manager} · {self.title} · {self.hours}"
+
+    @property
+    def title(self) -> str:
+        return self.course.title if self.course_id else self.external_title
+
+    @property
+    def counts(self) -> bool:
+        return self.status == self.Status.VERIFIED and self.assessment == self.Assessment.PASSED
+
+
+class HoursRule(models.Model):
+    """The continuing-education requirement a bureau sets for its jurisdiction and a year.
+
+    A county without its own rule for the year uses its prefecture's, then its province's."""
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        verbose_name=_("jurisdiction"),
+        on_delete=models.PROTECT,
+        related_name="hours_rules",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    annual_minimum = models.DecimalField(
+        _("minimum hours in the year"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    cycle_minimum = models.DecimalField(
+        _("minimum hours over the cycle"), max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    cycle_years = models.PositiveSmallIntegerField(
+        _("cycle length (years)"),
+        null=True,
+        blank=True,
+        help_text=_("The cycle ends with the rule's year, e.g. 3 years: 2024–2026 for 2026."),
+    )
+
+    class Meta:
+        verbose_name = _("hours rule")
+        verbose_name_plural = _("hours rules")
+        ordering = ["-year", "jurisdiction__path"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jurisdiction", "year"], name="one_hours_rule_per_year"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(annual_minimum__isnull=False)
+                | models.Q(cycle_minimum__isnull=False),
+                name="hours_rule_sets_a_minimum",
+                violation_error_message=_("Set an annual minimum, a cycle minimum, or both."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cycle_minimum__isnull=True)
+                | models.Q(cycle_years__gte=2, cycle_years__lte=10),
+                name="hours_rule_cycle_has_length",
+                violation_error_message=_("A cycle minimum needs a cycle length of 2 to 10 years."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(annual_minimum__isnull=True) | models.Q(annual_minimum__gt=0),
+                name="hours_rule_annual_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cycle_minimum__isnull=True) | models.Q(cycle_minimum__gt=0),
+                name="hours_rule_cycle_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} {self.year}"

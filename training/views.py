@@ -1,10 +1,322 @@
-from django.shortcuts import render
+"""Pages of continuing education: the manager's hours, the catalogue, the firm's compliance, the
+provider's reports. Thin: scoped selector, form, one service, message, redirect."""
 
-from accounts.decorators import role_required
+from __future__ import annotations
+
+import io
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.decorators import firm_required, manager_required, role_required
 from accounts.roles import Role, roles_of
+from portal.exceptions import DomainError
+
+from . import imports, selectors, services
+from .forms import CatalogueFilterForm, ComplianceFilterForm, ReportUploadForm, StudyRecordForm
+from .models import StudyRecord
+
+
+def _year(request) -> int:
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        year = timezone.localdate().year
+    return year if 2000 <= year <= 2100 else timezone.localdate().year
+
+
+# --- manager -------------------------------------------------------------------------------------
+
+
+@manager_required
+def study_hours(request):
+    manager = roles_of(request.user).manager_profile
+    year = _year(request)
+    records = selectors.study_record_list_for(user=request.user).filter(completed_on__year=year)
+    years = sorted(
+        {
+            d.year
+            for d in selectors.study_record_list_for(user=request.user).dates(
+                "completed_on", "year"
+            )
+        }
+        | {timezone.localdate().year, year},
+        reverse=True,
+    )
+    return render(
+        request,
+        "training/study_hours.html",
+        {
+            "manager": manager,
+            "year": year,
+            "years": years,
+            "records": records,
+            "compliance": selectors.compliance_for(manager=manager, year=year),
+        },
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def study_record_edit(request, pk=None):
+    record = selectors.study_record_get_for(user=request.user, pk=pk) if pk else None
+    if record is not None and (
+        record.status != StudyRecord.Status.PENDING or record.source != StudyRecord.Source.SELF
+    ):
+        messages.error(request, _("Only your own records awaiting verification can be changed."))
+        return redirect(reverse("training:study_hours") + f"?year={record.completed_on.year}")
+    form = StudyRecordForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=record,
+        certificate_required=record is None or not record.certificate,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        certificate = data.get("certificate") or None
+        try:
+            if record is None:
+                saved = services.study_record_create(
+                    actor=request.user, data=data, certificate=certificate
+                )
+            else:
+                saved = services.study_record_update(
+                    actor=request.user, record=record, data=data, certificate=certificate
+                )
+        except DomainError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)
+        else:
+            messages.success(request, _("The study record was saved. It counts once verified."))
+            return redirect(reverse("training:study_hours") + f"?year={saved.completed_on.year}")
+    return render(request, "training/studyrecord_form.html", {"form": form, "record": record})
+
+
+@manager_required
+@require_POST
+def study_record_delete(request, pk):
+    record = selectors.study_record_get_for(user=request.user, pk=pk)
+    year = record.completed_on.year
+    try:
+        services.study_record_delete(actor=request.user, record=record)
+    except DomainError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The study record was deleted."))
+    return redirect(reverse("training:study_hours") + f"?year={year}")
+
+
+@role_required(Role.MANAGER, Role.FIRM, Role.BUREAU, Role.ADMIN)
+def study_record_certificate(request, pk):
+    """The certificate file, for the manager, the current firm's reviewers and the bureau."""
+    from portal.uploads import serve_private_file
+
+    record = selectors.study_record_get_for(user=request.user, pk=pk)
+    if not record.certificate:
+        from django.http import Http404
+
+        raise Http404
+    return serve_private_file(record.certificate, download_name=record.certificate_name or None)
+
+
+@manager_required
+def course_catalogue(request):
+    form = CatalogueFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    courses = selectors.course_catalogue(
+        search=data.get("q", ""), category=data.get("category", ""), mode=data.get("mode", "")
+    )
+    page = Paginator(courses, 30).get_page(request.GET.get("page"))
+    return render(request, "training/course_catalogue.html", {"form": form, "page": page})
+
+
+@manager_required
+def transcript_pdf(request, year):
+    from .pdf import transcript_pdf as render_pdf
+
+    manager = roles_of(request.user).manager_profile
+    pdf = render_pdf(manager=manager, year=year)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f"attachment; filename=transcript-{year}.pdf; "
+        f"filename*=UTF-8''%E5%AD%A6%E6%97%B6%E8%AF%81%E6%98%8E-{manager.registration_number}-{year}.pdf"
+    )
+    return response
+
+
+# --- firm ----------------------------------------------------------------------------------------
+
+
+def _compliance_query(request):
+    firm = roles_of(request.user).firm
+    form = ComplianceFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    year = data.get("year") or timezone.localdate().year
+    managers, rule = selectors.firm_compliance(
+        firm=firm,
+        year=year,
+        status=data.get("status", ""),
+        order=data.get("order") or "name",
+        search=data.get("q", ""),
+    )
+    return firm, form, year, managers, rule
+
+
+@firm_required
+def firm_compliance(request):
+    firm, form, year, managers, rule = _compliance_query(request)
+    page = Paginator(managers, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "training/firm_compliance.html",
+        {
+            "firm": firm,
+            "form": form,
+            "year": year,
+            "page": page,
+            "rule": rule,
+            "querystring": query.urlencode(),
+        },
+    )
+
+
+@firm_required
+def firm_compliance_export(request):
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    firm, form, year, managers, rule = _compliance_query(request)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(f"{year}年学时")
+    header = [
+        "姓名",
+        "执业登记号",
+        "本年已计学时",
+        "本年要求学时",
+        "周期已计学时",
+        "周期要求学时",
+        "尚需学时",
+        "状态",
+    ]
+    bold = Font(bold=True)
+    from openpyxl.cell import WriteOnlyCell
+
+    cells = []
+    for title in header:
+        c = WriteOnlyCell(sheet, value=title)
+        c.font = bold
+        cells.append(c)
+    sheet.append(cells)
+    req_year = float(rule.annual_minimum) if rule and rule.annual_minimum is not None else None
+    req_cycle = float(rule.cycle_minimum) if rule and rule.cycle_minimum is not None else None
+    for m in managers.iterator(chunk_size=2000):
+        sheet.append(
+            [
+                m.real_name,
+                m.registration_number,
+                float(m.hours_year),
+                req_year,
+                float(m.hours_cycle) if req_cycle is not None else None,
+                req_cycle,
+                float(m.hours_needed),
+                ("达标" if m.compliant else "未达标") if rule else "无学时要求",
+            ]
+        )
+    out = io.BytesIO()
+    workbook.save(out)
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        f"attachment; filename=compliance-{year}.xlsx; "
+        f"filename*=UTF-8''%E5%AD%A6%E6%97%B6%E8%BE%BE%E6%A0%87-{year}.xlsx"
+    )
+    return response
+
+
+# --- provider ------------------------------------------------------------------------------------
 
 
 @role_required(Role.PROVIDER)
+@require_http_methods(["GET", "POST"])
 def provider_dashboard(request):
-    staff = roles_of(request.user).provider_staff
-    return render(request, "training/provider_dashboard.html", {"provider": staff.provider})
+    provider = roles_of(request.user).provider_staff.provider
+    form = ReportUploadForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > imports.MAX_BYTES:
+            form.add_error("file", _("The file is larger than 10 MB. Split it into several files."))
+        else:
+            try:
+                result = imports.provider_report_import(
+                    actor=request.user, content=upload.read(), file_name=upload.name
+                )
+            except DomainError as exc:
+                form.add_error("file", exc)
+            else:
+                if result.already_imported:
+                    messages.warning(
+                        request,
+                        _("This file was already imported on %(date)s; nothing was added.")
+                        % {
+                            "date": timezone.localtime(result.already_imported.created_at).strftime(
+                                "%Y-%m-%d %H:%M"
+                            )
+                        },
+                    )
+                    return redirect("training:provider_dashboard")
+                if result.ok:
+                    messages.success(
+                        request,
+                        _(
+                            "Imported: %(created)s new records, %(updated)s updated, %(dup)s already recorded."
+                        )
+                        % {
+                            "created": result.created,
+                            "updated": result.updated,
+                            "dup": result.duplicates,
+                        },
+                    )
+                    return redirect("training:provider_dashboard")
+    reports = selectors.provider_report_list_for(user=request.user)[:50]
+    return render(
+        request,
+        "training/provider_dashboard.html",
+        {"provider": provider, "form": form, "result": result, "reports": reports},
+    )
+
+
+@role_required(Role.PROVIDER)
+def provider_template(request):
+    response = HttpResponse(
+        imports.template_workbook(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        "attachment; filename=completions-template.xlsx; "
+        "filename*=UTF-8''%E5%AD%A6%E6%97%B6%E4%B8%8A%E6%8A%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    )
+    return response
+
+
+@role_required(Role.PROVIDER, Role.BUREAU, Role.ADMIN)
+def provider_report_errors(request, pk):
+    report = selectors.provider_report_get_for(user=request.user, pk=pk)
+    # A BOM so that Excel opens the Chinese text correctly.
+    response = HttpResponse("\ufeff" + report.error_report, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f"attachment; filename=errors-{report.pk}.csv"
+    return response

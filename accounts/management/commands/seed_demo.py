@@ -102,6 +102,21 @@ DEMO_ACCOUNTS = [
 ]
 
 
+def _certificate_png() -> bytes:
+    """A small picture standing in for a photographed certificate."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (480, 320), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([10, 10, 470, 310], outline="darkred", width=6)
+    draw.text((150, 150), "CERTIFICATE (demo)", fill="black")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
 def credit_code(region: str, org: str) -> str:
     first17 = "91" + region + org
     return first17 + credit_code_check_char(first17)
@@ -210,7 +225,7 @@ class Command(BaseCommand):
             ("manager2@demo.example.cn", "向丽华", firms["凤凰古城物业服务有限公司"], "active"),
         ]
         for i in range(40):
-            name = SURNAMES[i % len(SURNAMES)] + GIVEN[(i * 7) % len(GIVEN)]
+            name = SURNAMES[i % len(SURNAMES)] + GIVEN[(i * 7 + 3) % len(GIVEN)]
             firm = firm_list[i % len(firm_list)]
             # Most are employed; a few wait for the firm to confirm or for the manager to accept.
             state = (
@@ -261,6 +276,84 @@ class Command(BaseCommand):
                     requested_by=(firm_admin.user if firm_admin and state == "offered" else user),
                     decided_at=timezone.now() if state == "active" else None,
                 )
+
+        self.seed_training(rng, province, prefecture, counties, providers)
+
+    def seed_training(self, rng, province, prefecture, counties, providers):
+        """Rules, courses and a realistic spread of study records: compliant, short, pending."""
+        from django.core.files.base import ContentFile
+
+        from training.models import Course, HoursRule, StudyRecord
+
+        for year in (2024, 2025, 2026):
+            HoursRule.objects.get_or_create(
+                jurisdiction=province, year=year, defaults={"annual_minimum": 40}
+            )
+        HoursRule.objects.get_or_create(
+            jurisdiction=prefecture,
+            year=2026,
+            defaults={"annual_minimum": 40},
+        )
+        HoursRule.objects.get_or_create(
+            jurisdiction=counties["433123"], year=2026, defaults={"annual_minimum": 48}
+        )
+        titles = [
+            ("law", "《物业管理条例》与民法典物业服务合同专题"),
+            ("law", "住宅专项维修资金管理政策解读"),
+            ("innovation", "智慧物业与社区数字化管理实务"),
+            ("innovation", "城市更新中的物业服务创新案例"),
+            ("customer", "业主沟通与投诉处理技巧"),
+            ("customer", "业主大会和业主委员会工作指导"),
+            ("facilities", "电梯与消防设施设备运维管理"),
+            ("facilities", "绿色建筑与节能降耗管理"),
+            ("safety", "物业安全生产与突发事件应急处置"),
+            ("safety", "防汛防灾与高空坠物风险防控"),
+            ("finance", "物业服务费测算与财务管理"),
+            ("finance", "物业企业成本控制与经营分析"),
+        ]
+        provider_list = list(providers.values())
+        courses = []
+        for i, (category, title) in enumerate(titles):
+            provider = provider_list[i % 2]
+            course, _ = Course.objects.get_or_create(
+                code=f"XX{2025 + i % 2}-{i + 1:03d}",
+                defaults={
+                    "provider": provider,
+                    "title": title,
+                    "hours": [8, 12, 16, 6][i % 4],
+                    "mode": ["online", "offline", "blended"][i % 3],
+                    "category": category,
+                    "start_date": dt.date(2025 + i % 2, 1 + i % 6, 1),
+                    "end_date": dt.date(2026, 12, 31),
+                },
+            )
+            courses.append(course)
+        if StudyRecord.objects.exists():
+            return
+        png = _certificate_png()
+        for n, profile in enumerate(ManagerProfile.objects.order_by("pk")):
+            # Thirds: compliant, short of hours, and with records still awaiting verification.
+            kind = n % 3
+            picks = rng.sample(courses, 6 if kind == 0 else 3)
+            for j, course in enumerate(picks):
+                year = 2026 if course.start_date.year <= 2026 else 2025
+                completed = max(course.start_date, dt.date(year, 3 + j, 10))
+                pending = kind == 2 and j == 0
+                record = StudyRecord(
+                    manager=profile,
+                    course=course,
+                    completed_on=min(completed, dt.date(2026, 11, 1)),
+                    hours=course.hours,
+                    assessment="failed" if (kind == 1 and j == 2) else "passed",
+                    score=rng.randrange(62, 99),
+                    source="self" if pending else "provider",
+                    status="pending" if pending else "verified",
+                    verified_at=None if pending else timezone.now(),
+                )
+                if pending:
+                    record.certificate_name = "结业证书.png"
+                    record.certificate.save(f"demo-{profile.pk}.png", ContentFile(png), save=False)
+                record.save()
 
     def jurisdiction(self, code, name, level, parent):
         obj, _ = Jurisdiction.objects.get_or_create(

@@ -1,0 +1,563 @@
+"""The one way files get into (and out of) the portal: certificates, filing proofs, evidence.
+
+Every app that accepts a file goes through this module, so that the rules are the same
+everywhere and are enforced on the server, whatever the browser says:
+
+* :func:`validate_upload` decides what a file *is* from its bytes. The file name, its extension
+  and the ``Content-Type`` the browser sent are all chosen by the uploader and are ignored. Only
+  PDF, JPEG and PNG are accepted; images must decode completely (no truncated files, no
+  decompression bombs) and PDFs must be complete and free of scripts, launch actions and
+  embedded files.
+* :class:`PrivateFileField` is the form field that runs those checks and remembers the type it
+  found on the uploaded file (``detected_mime``).
+* :func:`private_upload_to` names stored files ``<prefix>/<yyyy>/<mm>/<random hex><ext>``: the
+  extension comes from the content, the user's file name never reaches the disk (it can carry
+  path tricks, personal data or a misleading extension). Callers keep the original name in their
+  own ``original_name`` field, for display and downloads.
+* :func:`serve_private_file` hands a stored file back with headers that stop the browser from
+  second-guessing its type or running anything in it. It does not check permissions.
+
+Uploaded files live under ``MEDIA_ROOT``, which no web server serves (see ``STORAGES`` in
+settings): the only way out is a view that checks the viewer's right, then calls
+:func:`serve_private_file`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+import uuid
+import warnings
+import zlib
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+import filetype
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import models
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404
+from django.utils import timezone
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
+from PIL import Image
+
+__all__ = [
+    "UploadKind",
+    "ALLOWED_MIME_TYPES",
+    "ACCEPT_ATTRIBUTE",
+    "MAX_IMAGE_PIXELS",
+    "SERVE_CSP",
+    "validate_upload",
+    "detect_mime",
+    "private_upload_to",
+    "PrivateUploadTo",
+    "PrivateFileField",
+    "serve_private_file",
+]
+
+
+class UploadKind(models.TextChoices):
+    """The only file types the portal accepts, by MIME type (the value stored or compared)."""
+
+    PDF = "application/pdf", _("PDF document")
+    JPEG = "image/jpeg", _("JPEG image")
+    PNG = "image/png", _("PNG image")
+
+    @property
+    def extension(self) -> str:
+        """The extension given to stored files of this kind (always lower case, with the dot)."""
+        return _EXTENSION_BY_MIME[self.value]
+
+
+_EXTENSION_BY_MIME: dict[str, str] = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+}
+# Serving maps the stored extension back to a type. ".jpeg" is accepted for files stored by hand.
+_MIME_BY_EXTENSION: dict[str, str] = {
+    ".pdf": "application/pdf",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+}
+# Pillow decoder for each image type: opening with only that decoder means a file that filetype
+# calls a PNG can't be decoded as something else by Pillow's guesswork.
+_PIL_FORMAT_BY_MIME: dict[str, str] = {"image/jpeg": "JPEG", "image/png": "PNG"}
+
+ALLOWED_MIME_TYPES: frozenset[str] = frozenset(UploadKind.values)
+#: The ``accept`` attribute of file inputs. Listing types (not extensions) lets iOS convert HEIC
+#: photos to JPEG, and leaving ``capture`` unset lets phones offer both the camera and files.
+ACCEPT_ATTRIBUTE = "application/pdf,image/jpeg,image/png"
+
+#: Largest image accepted, in pixels. Phone cameras take 12-48 MP photos (most save 12 MP by
+#: default); 40 MP leaves room for scans while capping decoded memory at about 160 MB.
+MAX_IMAGE_PIXELS = 40_000_000
+
+#: Bytes read to identify a file: filetype never looks further than this.
+_SNIFF_BYTES = 8192
+#: How close to the end of a PDF its ``%%EOF`` marker must be.
+_PDF_TAIL_BYTES = 2048
+_MB = 1024 * 1024
+
+#: Content-Security-Policy of served files: nothing may load or run, even if a browser were
+#: tricked into rendering a stored file as HTML or SVG.
+SERVE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+_MESSAGES = {
+    "too_large": _("The file is %(size)s MB; the largest allowed is %(limit)s MB."),
+    "empty": _("The file is empty."),
+    "type": _(
+        "Only PDF, JPEG or PNG files are accepted. "
+        "This file is not one of them (it looks like: %(kind)s)."
+    ),
+    "type_unknown": _(
+        "Only PDF, JPEG or PNG files are accepted. "
+        "This file is not one of them (its type could not be recognised)."
+    ),
+    "bad_image": _(
+        "This image is damaged or incomplete and cannot be opened. "
+        "Please take the photo or scan it again."
+    ),
+    "image_too_big": _(
+        "This image is too large (%(megapixels)s megapixels; the most allowed is %(limit)s). "
+        "Please take the photo at a lower resolution or resize it."
+    ),
+    "bad_pdf": _(
+        "This file is not a valid PDF (it is damaged or incomplete). "
+        "Please save or export it again and upload the new file."
+    ),
+    "pdf_unchecked": _(
+        "This PDF could not be checked (it is encrypted, or too complex). "
+        "Please print it to a new PDF, or scan it, and upload that instead."
+    ),
+    "pdf_active_content": _(
+        "This PDF contains scripts, launch actions or embedded files, which are not accepted. "
+        "Please print it to a new PDF, or scan it, and upload that instead."
+    ),
+}
+
+
+# --- Detection and validation --------------------------------------------------------------------
+
+
+def _read_head(f: Any) -> bytes:
+    f.seek(0)
+    return f.read(_SNIFF_BYTES) or b""
+
+
+def detect_mime(f: Any) -> str | None:
+    """The MIME type ``filetype`` reads from the first 8 KB of ``f`` (None: not recognised).
+
+    Only looks at the magic bytes: use :func:`validate_upload` to accept a file. Leaves ``f`` at
+    position 0.
+    """
+    try:
+        kind = filetype.guess(_read_head(f))
+    finally:
+        f.seek(0)
+    return kind.mime if kind is not None else None
+
+
+def _format_mb(num_bytes: int, *, limit_mb: float | None = None) -> str:
+    """Megabytes with one decimal; two when one would make a too-large file look like the limit."""
+    mb = num_bytes / _MB
+    text = f"{mb:.1f}"
+    if limit_mb is not None and float(text) <= limit_mb:
+        text = f"{mb:.2f}"
+    return text
+
+
+def _format_limit_mb(num_bytes: int) -> str:
+    mb = num_bytes / _MB
+    return f"{mb:.0f}" if mb == int(mb) else f"{mb:.1f}"
+
+
+def validate_upload(f: UploadedFile, *, max_bytes: int | None = None) -> str:
+    """Check an uploaded file by its content and return its MIME type.
+
+    Returns ``"application/pdf"``, ``"image/jpeg"`` or ``"image/png"``; otherwise raises
+    :class:`~django.core.exceptions.ValidationError` with one of these codes:
+
+    ``too_large``
+        Larger than ``max_bytes`` (default: ``settings.UPLOAD_MAX_BYTES``).
+    ``empty``
+        Zero bytes.
+    ``type``
+        Not a PDF, JPEG or PNG *by content* (``filetype`` on the first 8 KB). The name and the
+        browser's ``content_type`` are ignored on purpose: both are chosen by the uploader, so a
+        program renamed ``certificate.pdf`` is refused and a real PNG named ``x.exe`` is accepted.
+    ``bad_image``
+        Pillow cannot verify and fully decode it (damaged, truncated), or it has more than
+        :data:`MAX_IMAGE_PIXELS` pixels: a tiny PNG can declare a huge canvas that would take
+        gigabytes to decode (a "decompression bomb").
+    ``bad_pdf``
+        Does not start with ``%PDF-`` or has no ``%%EOF`` in its last 2 KB (truncated upload).
+    ``pdf_unchecked``
+        A PDF whose compressed parts would expand beyond what we are willing to inflate.
+    ``pdf_active_content``
+        A PDF that names ``/JavaScript``, ``/Launch`` or ``/EmbeddedFile(s)``. Reviewers open
+        these files; a proof of qualification never needs scripts or attachments.
+
+    The file is always left at position 0, so it can be saved straight after.
+    """
+    if max_bytes is None:
+        max_bytes = settings.UPLOAD_MAX_BYTES
+    try:
+        size = f.size
+        if size is None:  # a file-like without a known size: measure it
+            f.seek(0, 2)
+            size = f.tell()
+        if size > max_bytes:
+            limit_mb = max_bytes / _MB
+            raise ValidationError(
+                _MESSAGES["too_large"],
+                code="too_large",
+                params={
+                    "size": _format_mb(size, limit_mb=limit_mb),
+                    "limit": _format_limit_mb(max_bytes),
+                },
+            )
+        if size == 0:
+            raise ValidationError(_MESSAGES["empty"], code="empty")
+
+        kind = filetype.guess(_read_head(f))
+        if kind is None:
+            raise ValidationError(_MESSAGES["type_unknown"], code="type")
+        if kind.mime not in ALLOWED_MIME_TYPES:
+            raise ValidationError(
+                _MESSAGES["type"],
+                code="type",
+                params={"kind": f"{kind.extension.upper()} ({kind.mime})"},
+            )
+        if kind.mime == UploadKind.PDF:
+            f.seek(0)
+            _check_pdf(f.read())
+        else:
+            _check_image(f, kind.mime)
+        return kind.mime
+    finally:
+        f.seek(0)
+
+
+def _check_image(f: Any, mime: str) -> None:
+    """Verify the image's structure, then decode it fully, refusing decompression bombs.
+
+    ``verify()`` checks chunk structure and checksums but not the pixel data, and leaves the
+    image unusable, so the file is opened a second time and ``load()``-ed: that is what catches a
+    truncated upload (Pillow refuses truncated data unless ``LOAD_TRUNCATED_IMAGES`` is set).
+
+    Pillow's own bomb guard (``Image.MAX_IMAGE_PIXELS``, ~89 MP) only warns below twice its limit
+    and is process-wide; rather than lowering it for everyone we turn the warning into an error
+    here and apply our own, lower, limit before decoding anything.
+    """
+    formats = [_PIL_FORMAT_BY_MIME[mime]]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            f.seek(0)
+            with Image.open(f, formats=formats) as image:
+                pixels = image.width * image.height
+                if pixels > MAX_IMAGE_PIXELS:
+                    raise _TooManyPixels(pixels)
+                image.verify()
+            f.seek(0)
+            with Image.open(f, formats=formats) as image:
+                image.load()
+    except _TooManyPixels as exc:
+        raise ValidationError(
+            _MESSAGES["image_too_big"],
+            code="bad_image",
+            params={
+                "megapixels": f"{exc.pixels / 1_000_000:.0f}",
+                "limit": f"{MAX_IMAGE_PIXELS / 1_000_000:.0f}",
+            },
+        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValidationError(_MESSAGES["bad_image"], code="bad_image") from exc
+    except Exception as exc:  # any failure to decode untrusted data means the image is bad
+        # Pillow raises OSError, SyntaxError, ValueError, EOFError, struct.error, ... depending on
+        # the decoder and where the data goes wrong; all of them mean the image is unusable.
+        raise ValidationError(_MESSAGES["bad_image"], code="bad_image") from exc
+
+
+class _TooManyPixels(Exception):
+    def __init__(self, pixels: int) -> None:
+        super().__init__(pixels)
+        self.pixels = pixels
+
+
+# PDF names: "/" then regular characters, where "#xx" is a hex-escaped byte (so /J#61vaScript is
+# /JavaScript to a PDF reader, and must be to us too).
+_PDF_NAME = re.compile(rb"/([^\s/<>\[\](){}%]+)")
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_PDF_ACTIVE_NAMES = frozenset({b"JavaScript", b"Launch", b"EmbeddedFile", b"EmbeddedFiles"})
+# A stream's data starts after "stream" + EOL and runs to "endstream".
+_PDF_STREAM = re.compile(rb"(?<![A-Za-z])stream(?:\r\n|\n|\r)")
+_PDF_OTHER_FILTERS = frozenset(
+    {b"ASCIIHexDecode", b"ASCII85Decode", b"LZWDecode", b"RunLengthDecode", b"Crypt"}
+)
+#: Most bytes inflated while looking into a PDF's compressed streams (object streams hide the
+#: dictionaries of modern PDFs). A real certificate uses a small fraction of it.
+_PDF_INFLATE_BUDGET = 128 * _MB
+_INFLATE_STEP = _MB
+
+
+def _pdf_names(data: bytes) -> set[bytes]:
+    return {_PDF_NAME_ESCAPE.sub(_unhex, m.group(1)) for m in _PDF_NAME.finditer(data)}
+
+
+def _unhex(match: re.Match[bytes]) -> bytes:
+    return bytes([int(match.group(1), 16)])
+
+
+def _check_pdf(data: bytes) -> None:
+    """Check a PDF's framing and look for active content.
+
+    A real PDF starts with ``%PDF-`` and ends with ``%%EOF`` (incremental updates append more
+    sections, each ending with ``%%EOF``); a missing end marker nearly always means the upload
+    was cut short.
+
+    The active-content check is a screen, not a sanitiser: it reads the names in the file's plain
+    text and in its FlateDecode-compressed non-image streams (where object streams keep the
+    dictionaries of modern PDFs). Names hidden by other filters or by encryption are not seen.
+    The real protection is how files are served (:func:`serve_private_file`) and reviewers'
+    up-to-date viewers; this refuses the common cases early with a message the uploader can act
+    on.
+    """
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-_PDF_TAIL_BYTES:]:
+        raise ValidationError(_MESSAGES["bad_pdf"], code="bad_pdf")
+    if _pdf_names(data) & _PDF_ACTIVE_NAMES:
+        raise ValidationError(_MESSAGES["pdf_active_content"], code="pdf_active_content")
+    budget = _PDF_INFLATE_BUDGET
+    for body in _pdf_flate_streams(data):
+        for chunk in _inflate(body):
+            budget -= len(chunk)
+            if budget < 0:
+                raise ValidationError(_MESSAGES["pdf_unchecked"], code="pdf_unchecked")
+            if _pdf_names(chunk) & _PDF_ACTIVE_NAMES:
+                raise ValidationError(_MESSAGES["pdf_active_content"], code="pdf_active_content")
+
+
+def _pdf_flate_streams(data: bytes) -> Iterable[bytes]:
+    """The raw data of each stream whose dictionary asks for FlateDecode alone, images excepted."""
+    pos = 0
+    while match := _PDF_STREAM.search(data, pos):
+        end = data.find(b"endstream", match.end())
+        if end < 0:
+            end = len(data)
+        head = data[pos : match.start()]
+        dictionary = head[head.rfind(b"obj") + 3 :] if b"obj" in head else head[-4096:]
+        names = _pdf_names(dictionary)
+        if b"FlateDecode" in names and b"Image" not in names and not names & _PDF_OTHER_FILTERS:
+            yield data[match.end() : end]
+        pos = end + len(b"endstream")
+
+
+def _inflate(body: bytes) -> Iterable[bytes]:
+    """Inflate a zlib stream piece by piece (with overlap, so a name split between pieces is seen).
+
+    A stream that does not inflate is skipped: readers cannot decode it either.
+    """
+    decompressor = zlib.decompressobj()
+    pending = body
+    overlap = b""
+    while pending:
+        try:
+            chunk = decompressor.decompress(pending, _INFLATE_STEP)
+        except zlib.error:
+            return
+        pending = decompressor.unconsumed_tail
+        if chunk:
+            yield overlap + chunk
+            overlap = chunk[-256:]
+        if decompressor.eof or not chunk:
+            return
+
+
+# --- Storage names --------------------------------------------------------------------------------
+
+
+@deconstructible(path="portal.uploads.PrivateUploadTo")
+class PrivateUploadTo:
+    """A FileField ``upload_to`` naming files ``<prefix>/<yyyy>/<mm>/<uuid4 hex><ext>``.
+
+    A class rather than a closure so that migrations can serialise it. The extension comes from
+    the file's content, in this order:
+
+    1. the uncommitted file being saved on ``instance`` (when Django's FileField calls us from
+       ``pre_save``): its ``detected_mime`` (set by :class:`PrivateFileField`) or, failing that,
+       its first bytes read again with ``filetype``;
+    2. ``instance._detected_mime`` (set it before calling ``instance.<field>.save(name, content)``
+       directly, since Django does not pass that content to ``upload_to``).
+
+    It raises ``ValueError`` if neither gives an accepted type: saving a file nobody validated is
+    a programming error, not something to guess an extension for.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        prefix = prefix.strip("/")
+        if not prefix or any(part in ("", ".", "..") for part in prefix.split("/")):
+            raise ValueError(f"Bad upload prefix: {prefix!r}")
+        self.prefix = prefix
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PrivateUploadTo) and other.prefix == self.prefix
+
+    def __hash__(self) -> int:
+        return hash(self.prefix)
+
+    def __call__(self, instance: Any, filename: str) -> str:
+        mime = _mime_of_pending_file(instance, filename) or getattr(
+            instance, "_detected_mime", None
+        )
+        if mime not in ALLOWED_MIME_TYPES:
+            raise ValueError(
+                "PrivateUploadTo could not tell the type of the file being saved: validate it "
+                "with validate_upload() (PrivateFileField does) or set instance._detected_mime."
+            )
+        today = timezone.localdate() if settings.USE_TZ else datetime.date.today()
+        return f"{self.prefix}/{today:%Y}/{today:%m}/{uuid.uuid4().hex}{_EXTENSION_BY_MIME[mime]}"
+
+
+def private_upload_to(prefix: str) -> PrivateUploadTo:
+    """``upload_to`` for private files: ``models.FileField(upload_to=private_upload_to("proofs"))``.
+
+    See :class:`PrivateUploadTo`. The original file name is dropped; store it yourself.
+    """
+    return PrivateUploadTo(prefix)
+
+
+def _mime_of_pending_file(instance: Any, filename: str) -> str | None:
+    """The type of the not-yet-saved file on one of ``instance``'s FileFields, if there is one.
+
+    ``upload_to`` is not told which field it serves, so look for an uncommitted FieldFile; prefer
+    the one whose name is the one being saved (a model may take several files at once).
+    """
+    meta = getattr(instance, "_meta", None)
+    if meta is None:
+        return None
+    pending: list[FieldFile] = []
+    for field in meta.concrete_fields:
+        if isinstance(field, models.FileField):
+            value = getattr(instance, field.attname, None)
+            if isinstance(value, FieldFile) and value and not value._committed:
+                pending.append(value)
+    if not pending:
+        return None
+    named = [value for value in pending if value.name == filename]
+    if not named and len(pending) > 1:
+        return None
+    content = (named or pending)[0].file
+    mime = getattr(content, "detected_mime", None)
+    if mime in ALLOWED_MIME_TYPES:
+        return mime
+    position = content.tell() if hasattr(content, "tell") else 0
+    try:
+        return detect_mime(content)
+    finally:
+        content.seek(position)
+
+
+# --- Forms ------------------------------------------------------------------------------------------
+
+
+class PrivateFileField(forms.FileField):
+    """A form field for certificates, proofs and evidence: PDF, JPEG or PNG, checked by content.
+
+    ``clean()`` runs :func:`validate_upload` on a new upload and records the type it found as
+    ``detected_mime`` on the returned :class:`UploadedFile` (used by :class:`PrivateUploadTo` to
+    pick the stored extension, and by callers that store the type). Keeping the existing file or
+    clearing it passes through unchanged.
+
+    The input gets ``accept="application/pdf,image/jpeg,image/png"`` (a hint to the file picker;
+    the server decides) and no ``capture`` attribute, so phones offer the camera *and* files.
+    """
+
+    def __init__(self, *, max_bytes: int | None = None, **kwargs: Any) -> None:
+        self.max_bytes = max_bytes
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.setdefault("accept", ACCEPT_ATTRIBUTE)
+        return attrs
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        cleaned = super().clean(data, initial)
+        if isinstance(cleaned, UploadedFile):
+            cleaned.detected_mime = validate_upload(cleaned, max_bytes=self.max_bytes)
+        return cleaned
+
+
+# --- Serving ----------------------------------------------------------------------------------------
+
+
+def _safe_download_name(name: str, extension: str) -> str:
+    """The user's file name made safe for a header, ending with an extension matching the type."""
+    name = PurePosixPath(name.replace("\\", "/")).name
+    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C"))
+    name = name.strip().strip(".")[:150] or "file"
+    suffix = PurePosixPath(name).suffix.lower()
+    if _MIME_BY_EXTENSION.get(suffix) != _MIME_BY_EXTENSION[extension]:
+        name += extension  # "证书" → "证书.pdf"; "scan.exe" holding a PNG → "scan.exe.png"
+    return name
+
+
+def _content_disposition(disposition: str, name: str) -> str:
+    """``inline|attachment; filename="ascii fallback"; filename*=UTF-8''percent-encoded`` (RFC 6266,
+    RFC 5987), so that Chinese names survive and old clients still get a usable name."""
+    path = PurePosixPath(name)
+    ascii_stem = unicodedata.normalize("NFKD", path.stem).encode("ascii", "ignore").decode()
+    ascii_stem = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_stem).strip("._") or "file"
+    fallback = ascii_stem + path.suffix.encode("ascii", "ignore").decode()
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def serve_private_file(
+    field_file: FieldFile, *, download_name: str | None = None, inline: bool = True
+) -> FileResponse:
+    """Stream a stored private file with headers that keep the browser from misusing it.
+
+    **This does not check permissions.** The calling view must get the owning object through a
+    scoped selector (one that only returns what the requesting user may see) *before* calling
+    this; it only decides *how* the bytes go out:
+
+    * ``Content-Type`` from the stored extension, which :class:`PrivateUploadTo` derived from the
+      content; anything but PDF/JPEG/PNG is refused (404), so no stored file can be served as
+      HTML or SVG.
+    * ``Content-Disposition``: ``inline`` (preview) or ``attachment`` (download), with
+      ``download_name`` (normally the model's ``original_name``) as an RFC 5987 UTF-8
+      ``filename*`` plus an ASCII fallback. Its extension is corrected to match the real type.
+    * ``X-Content-Type-Options: nosniff``, ``Cache-Control: private, no-store`` (personal data:
+      no shared or disk caches) and :data:`SERVE_CSP` (nothing may load or run).
+
+    Raises :class:`~django.http.Http404` if the field is empty or the file is missing on disk.
+    """
+    name = field_file.name if field_file else ""
+    if not name:
+        raise Http404("No file.")
+    extension = PurePosixPath(name).suffix.lower()
+    content_type = _MIME_BY_EXTENSION.get(extension)
+    if content_type is None:
+        raise Http404("Not a servable file type.")
+    try:
+        handle = field_file.storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing.") from None
+    response = FileResponse(handle, content_type=content_type)
+    shown_name = _safe_download_name(download_name or PurePosixPath(name).name, extension)
+    response["Content-Disposition"] = _content_disposition(
+        "inline" if inline else "attachment", shown_name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = SERVE_CSP
+    return response

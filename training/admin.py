@@ -1,0 +1,280 @@
+"""Bureau staff approve providers and courses, verify study records and set hours rules here,
+limited to their jurisdiction and below."""
+
+from django.contrib import admin, messages
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.admin import BureauScopedAdmin, JurisdictionListFilter
+from accounts.roles import Role, roles_of
+from portal.exceptions import DomainError
+
+from . import selectors, services
+from .forms import RejectForm
+from .models import Course, HoursRule, Provider, ProviderReport, ProviderStaff, StudyRecord
+
+
+class ManagerJurisdictionFilter(JurisdictionListFilter):
+    field_path = "manager__jurisdiction__path"
+
+
+@admin.register(Provider)
+class ProviderAdmin(BureauScopedAdmin):
+    list_display = [
+        "name",
+        "credit_code",
+        "jurisdiction",
+        "status",
+        "approved_from",
+        "approved_until",
+    ]
+    list_filter = ["status", JurisdictionListFilter]
+    search_fields = ["name", "credit_code"]
+    list_select_related = ["jurisdiction"]
+    actions = ["approve", "suspend"]
+
+    def scoped_queryset(self, request):
+        return selectors.provider_list_for(user=request.user).select_related("jurisdiction")
+
+    @admin.action(description=_("Approve the selected providers"), permissions=["change"])
+    def approve(self, request, queryset):
+        today = timezone.localdate()
+        n = queryset.exclude(status=Provider.Status.APPROVED).update(
+            status=Provider.Status.APPROVED,
+        )
+        queryset.filter(approved_from__isnull=True).update(approved_from=today)
+        self.message_user(request, _("%(n)s provider(s) approved.") % {"n": n}, messages.SUCCESS)
+
+    @admin.action(description=_("Suspend the selected providers"), permissions=["change"])
+    def suspend(self, request, queryset):
+        n = queryset.exclude(status=Provider.Status.SUSPENDED).update(
+            status=Provider.Status.SUSPENDED
+        )
+        self.message_user(request, _("%(n)s provider(s) suspended.") % {"n": n}, messages.WARNING)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(ProviderStaff)
+class ProviderStaffAdmin(admin.ModelAdmin):
+    list_display = ["user", "provider"]
+    autocomplete_fields = ["user"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("user", "provider")
+        return qs if request.user.is_superuser else qs.none()
+
+
+@admin.register(Course)
+class CourseAdmin(BureauScopedAdmin):
+    list_display = [
+        "code",
+        "title",
+        "provider",
+        "category",
+        "mode",
+        "hours",
+        "start_date",
+        "end_date",
+    ]
+    list_filter = ["category", "mode"]
+    search_fields = ["code", "title", "provider__name"]
+    list_select_related = ["provider"]
+
+    def scoped_queryset(self, request):
+        return Course.objects.filter(
+            provider__in=selectors.provider_list_for(user=request.user)
+        ).select_related("provider")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "provider":
+            kwargs["queryset"] = selectors.provider_list_for(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(StudyRecord)
+class StudyRecordAdmin(BureauScopedAdmin):
+    list_display = [
+        "manager",
+        "record_title",
+        "completed_on",
+        "hours",
+        "assessment",
+        "source",
+        "status",
+    ]
+    list_filter = ["status", "source", "assessment", ManagerJurisdictionFilter]
+    search_fields = [
+        "manager__real_name",
+        "manager__registration_number",
+        "course__code",
+        "course__title",
+        "external_title",
+    ]
+    list_select_related = ["manager", "course"]
+    date_hierarchy = "completed_on"
+    actions = ["verify", "reject"]
+    readonly_fields = [
+        "manager",
+        "course",
+        "external_title",
+        "external_provider",
+        "completed_on",
+        "hours",
+        "assessment",
+        "score",
+        "certificate_link",
+        "source",
+        "status",
+        "rejection_reason",
+        "verified_by",
+        "verified_at",
+        "report",
+        "created_at",
+    ]
+    fields = readonly_fields
+
+    def scoped_queryset(self, request):
+        return selectors.study_record_list_for(user=request.user)
+
+    @admin.display(description=_("course"))
+    def record_title(self, obj):
+        return obj.title
+
+    @admin.display(description=_("certificate"))
+    def certificate_link(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        if not obj.certificate:
+            return "—"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            reverse("training:certificate", args=[obj.pk]),
+            obj.certificate_name or _("view"),
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser or roles_of(request.user).role == Role.BUREAU
+
+    @admin.action(description=_("Verify the selected records"))
+    def verify(self, request, queryset):
+        done, skipped = 0, 0
+        for record in queryset.filter(status=StudyRecord.Status.PENDING):
+            try:
+                services.study_record_verify(actor=request.user, record=record)
+                done += 1
+            except DomainError:
+                skipped += 1
+        skipped += queryset.exclude(status=StudyRecord.Status.PENDING).count()
+        self.message_user(
+            request,
+            ngettext("%(n)d record verified.", "%(n)d records verified.", done) % {"n": done},
+            messages.SUCCESS,
+        )
+        if skipped:
+            self.message_user(
+                request,
+                _("%(n)d record(s) were not awaiting verification and were left as they were.")
+                % {"n": skipped},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Reject the selected records (asks for a reason)"))
+    def reject(self, request, queryset):
+        if "apply" in request.POST:
+            form = RejectForm(request.POST)
+            if form.is_valid():
+                done = 0
+                for record in queryset.filter(status=StudyRecord.Status.PENDING):
+                    services.study_record_reject(
+                        actor=request.user, record=record, reason=form.cleaned_data["reason"]
+                    )
+                    done += 1
+                self.message_user(
+                    request,
+                    ngettext("%(n)d record rejected.", "%(n)d records rejected.", done)
+                    % {"n": done},
+                    messages.SUCCESS,
+                )
+                return None
+        else:
+            form = RejectForm()
+        return render(
+            request,
+            "admin/training/studyrecord/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Reject study records"),
+                "records": queryset,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
+
+
+@admin.register(HoursRule)
+class HoursRuleAdmin(BureauScopedAdmin):
+    list_display = ["jurisdiction", "year", "annual_minimum", "cycle_minimum", "cycle_years"]
+    list_filter = ["year", JurisdictionListFilter]
+    list_select_related = ["jurisdiction"]
+
+    def scoped_queryset(self, request):
+        from accounts.selectors import jurisdiction_list_for
+
+        return HoursRule.objects.filter(
+            jurisdiction__in=jurisdiction_list_for(user=request.user)
+        ).select_related("jurisdiction")
+
+
+@admin.register(ProviderReport)
+class ProviderReportAdmin(BureauScopedAdmin):
+    list_display = [
+        "original_name",
+        "provider",
+        "status",
+        "row_count",
+        "created_count",
+        "error_count",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["provider"]
+    readonly_fields = [
+        "provider",
+        "uploaded_by",
+        "original_name",
+        "status",
+        "row_count",
+        "created_count",
+        "duplicate_count",
+        "error_count",
+        "error_report",
+        "created_at",
+    ]
+    fields = readonly_fields
+
+    def scoped_queryset(self, request):
+        return selectors.provider_report_list_for(user=request.user).select_related("provider")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,108 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import DateInput
+
+from .models import Course, StudyRecord
+
+
+class StudyRecordForm(forms.ModelForm):
+    """A manager's own study record: a catalogue course, or an external course described in
+    free text. The certificate goes through the shared upload checks."""
+
+    course = forms.ModelChoiceField(
+        label=_("Course from the catalogue"),
+        queryset=Course.objects.none(),
+        required=False,
+        help_text=_("Leave empty for a course that is not in the catalogue."),
+    )
+
+    class Meta:
+        model = StudyRecord
+        fields = [
+            "course",
+            "external_title",
+            "external_provider",
+            "completed_on",
+            "hours",
+            "assessment",
+            "score",
+        ]
+        widgets = {"completed_on": DateInput()}
+
+    def __init__(self, *args, certificate_required=True, **kwargs):
+        from portal.uploads import PrivateFileField
+
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = Course.objects.filter(
+            provider__status="approved"
+        ).select_related("provider")
+        self.fields["certificate"] = PrivateFileField(
+            label=_("Certificate"),
+            required=certificate_required,
+            help_text=_("PDF, JPEG or PNG, at most 10 MB. A photo taken with your phone is fine."),
+        )
+        self.fields["score"].widget.attrs.update({"min": 0, "max": 100, "step": "0.5"})
+        self.fields["hours"].widget.attrs.update({"min": 0.5, "step": "0.5"})
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("course") and not (data.get("external_title") or "").strip():
+            self.add_error(
+                "external_title", _("Choose a course from the catalogue or enter the course title.")
+            )
+        score = data.get("score")
+        if score is not None and not (0 <= score <= 100):
+            self.add_error("score", _("The score must be between 0 and 100."))
+        return data
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text=_("The manager sees this reason."),
+    )
+
+
+class ReportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Completions file (CSV or Excel)"),
+        help_text=_("Use the template's columns. At most 10 MB."),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
+
+
+class CatalogueFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=64)
+    category = forms.ChoiceField(
+        label=_("Topic"), required=False, choices=[("", _("All topics")), *Course.Category.choices]
+    )
+    mode = forms.ChoiceField(
+        label=_("Mode"), required=False, choices=[("", _("All modes")), *Course.Mode.choices]
+    )
+
+
+class ComplianceFilterForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100, required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All")), ("compliant", _("Compliant")), ("short", _("Hours short"))],
+    )
+    order = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("name", _("Name")),
+            ("-hours", _("Most hours")),
+            ("hours", _("Fewest hours")),
+            ("-needed", _("Most hours still needed")),
+        ],
+    )
+    q = forms.CharField(label=_("Search"), required=False, max_length=64)

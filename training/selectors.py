@@ -1,0 +1,279 @@
+"""Reads of the training app: courses, study records, rules and the one compliance computation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Employment, Firm, Jurisdiction, ManagerProfile, User
+from accounts.roles import Role, roles_of
+
+from .models import Course, HoursRule, Provider, ProviderReport, StudyRecord
+
+ZERO = Decimal("0")
+_DEC = DecimalField(max_digits=8, decimal_places=1)
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+def _ancestor_codes(jurisdiction: Jurisdiction) -> list[str]:
+    return [code for code in jurisdiction.path.split("/") if code]
+
+
+def hours_rule_for(*, jurisdiction: Jurisdiction | None, year: int) -> HoursRule | None:
+    """The rule in force for a jurisdiction and year: its own, else the nearest ancestor's.
+
+    One query: the ancestors' codes are in the jurisdiction's path."""
+    if jurisdiction is None:
+        return None
+    rules = (
+        HoursRule.objects.filter(year=year, jurisdiction__code__in=_ancestor_codes(jurisdiction))
+        .select_related("jurisdiction")
+        .order_by("-jurisdiction__path")
+    )
+    # The longest path is the nearest jurisdiction ("430000/433100/433101/" sorts after its
+    # ancestors' prefixes).
+    return rules.first()
+
+
+# --- compliance ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Compliance:
+    year: int
+    rule: HoursRule | None
+    hours_year: Decimal
+    hours_cycle: Decimal
+    required_year: Decimal | None
+    required_cycle: Decimal | None
+    cycle_start: int | None
+
+    @property
+    def needed_year(self) -> Decimal:
+        if self.required_year is None:
+            return ZERO
+        return max(self.required_year - self.hours_year, ZERO)
+
+    @property
+    def needed_cycle(self) -> Decimal:
+        if self.required_cycle is None:
+            return ZERO
+        return max(self.required_cycle - self.hours_cycle, ZERO)
+
+    @property
+    def hours_needed(self) -> Decimal:
+        """Hours still to earn so that every part of the rule is met."""
+        return max(self.needed_year, self.needed_cycle)
+
+    @property
+    def has_rule(self) -> bool:
+        return self.rule is not None
+
+    @property
+    def compliant(self) -> bool:
+        return self.has_rule and self.hours_needed == ZERO
+
+    @property
+    def percent_year(self) -> int:
+        if not self.required_year:
+            return 100
+        return min(100, int(self.hours_year * 100 / self.required_year))
+
+    @property
+    def percent_cycle(self) -> int:
+        if not self.required_cycle:
+            return 100
+        return min(100, int(self.hours_cycle * 100 / self.required_cycle))
+
+
+def counting_records() -> Q:
+    """Records that count: verified, with a passed assessment."""
+    return Q(status=StudyRecord.Status.VERIFIED, assessment=StudyRecord.Assessment.PASSED)
+
+
+def _cycle_start(rule: HoursRule | None, year: int) -> int | None:
+    if rule is None or rule.cycle_minimum is None:
+        return None
+    return year - rule.cycle_years + 1
+
+
+def compliance_for(*, manager: ManagerProfile, year: int) -> Compliance:
+    """Hours counted, required and still needed for a manager and a year, and the rule applied.
+
+    Computed in the database from verified, passed records only; never stored by hand."""
+    rule = hours_rule_for(jurisdiction=manager.jurisdiction, year=year)
+    start = _cycle_start(rule, year) or year
+    totals = StudyRecord.objects.filter(
+        counting_records(),
+        manager=manager,
+        completed_on__year__gte=start,
+        completed_on__year__lte=year,
+    ).aggregate(
+        hours_year=Coalesce(
+            Sum("hours", filter=Q(completed_on__year=year)), ZERO, output_field=_DEC
+        ),
+        hours_cycle=Coalesce(Sum("hours"), ZERO, output_field=_DEC),
+    )
+    return Compliance(
+        year=year,
+        rule=rule,
+        hours_year=totals["hours_year"],
+        hours_cycle=totals["hours_cycle"],
+        required_year=rule.annual_minimum if rule else None,
+        required_cycle=rule.cycle_minimum if rule else None,
+        cycle_start=_cycle_start(rule, year),
+    )
+
+
+def firm_compliance(
+    *, firm: Firm, year: int, status: str = "", order: str = "name", search: str = ""
+) -> tuple[QuerySet[ManagerProfile], HoursRule | None]:
+    """Every current manager of the firm with hours counted, required and still needed for the
+    year, in one query (the firm's managers share the firm's jurisdiction, hence one rule)."""
+    rule = hours_rule_for(jurisdiction=firm.jurisdiction, year=year)
+    start = _cycle_start(rule, year) or year
+    counted = counting_records()
+    in_year = Q(study_records__completed_on__year=year) & _prefixed(counted)
+    in_cycle = Q(
+        study_records__completed_on__year__gte=start, study_records__completed_on__year__lte=year
+    ) & _prefixed(counted)
+    req_year = rule.annual_minimum if rule and rule.annual_minimum is not None else None
+    req_cycle = rule.cycle_minimum if rule and rule.cycle_minimum is not None else None
+    qs = (
+        ManagerProfile.objects.filter(
+            employments__firm=firm, employments__status=Employment.Status.ACTIVE
+        )
+        .annotate(
+            hours_year=Coalesce(
+                Sum("study_records__hours", filter=in_year), ZERO, output_field=_DEC
+            ),
+            hours_cycle=Coalesce(
+                Sum("study_records__hours", filter=in_cycle), ZERO, output_field=_DEC
+            ),
+        )
+        .annotate(
+            needed_year=_needed(F("hours_year"), req_year),
+            needed_cycle=_needed(F("hours_cycle"), req_cycle),
+        )
+        .annotate(hours_needed=Greatest(F("needed_year"), F("needed_cycle"), output_field=_DEC))
+    )
+    if rule is None:
+        qs = qs.annotate(compliant=Value(False))
+    else:
+        qs = qs.annotate(
+            compliant=Case(When(hours_needed=0, then=Value(True)), default=Value(False))
+        )
+    if search:
+        qs = qs.filter(Q(real_name__icontains=search) | Q(registration_number__iexact=search))
+    if status == "compliant":
+        qs = qs.filter(compliant=True)
+    elif status == "short":
+        qs = qs.filter(compliant=False)
+    orderings = {
+        "name": ["real_name", "pk"],
+        "hours": ["hours_year", "real_name", "pk"],
+        "-hours": ["-hours_year", "real_name", "pk"],
+        "needed": ["hours_needed", "real_name", "pk"],
+        "-needed": ["-hours_needed", "real_name", "pk"],
+    }
+    return qs.order_by(*orderings.get(order, orderings["name"])), rule
+
+
+def _prefixed(q: Q) -> Q:
+    """The same condition on the `study_records` relation."""
+    return Q(**{f"study_records__{key}": value for key, value in q.children})
+
+
+def _needed(hours, required: Decimal | None):
+    if required is None:
+        return Value(ZERO, output_field=_DEC)
+    return Greatest(
+        ExpressionWrapper(Value(required, output_field=_DEC) - hours, output_field=_DEC),
+        Value(ZERO, output_field=_DEC),
+        output_field=_DEC,
+    )
+
+
+# --- scoped reads ----------------------------------------------------------------------------
+
+
+def course_catalogue(*, search: str = "", category: str = "", mode: str = "") -> QuerySet[Course]:
+    """Courses of approved providers, for managers to choose from."""
+    qs = Course.objects.filter(provider__status=Provider.Status.APPROVED).select_related("provider")
+    if search:
+        qs = qs.filter(
+            Q(title__icontains=search)
+            | Q(code__iexact=search)
+            | Q(provider__name__icontains=search)
+        )
+    if category:
+        qs = qs.filter(category=category)
+    if mode:
+        qs = qs.filter(mode=mode)
+    return qs
+
+
+def study_record_list_for(*, user: User) -> QuerySet[StudyRecord]:
+    """Records a user may see: a manager his own, a firm's staff those of its current managers,
+    bureau staff those of their jurisdiction's managers."""
+    roles = roles_of(user)
+    qs = StudyRecord.objects.select_related("course", "course__provider", "manager")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    if roles.role == Role.MANAGER and roles.manager_profile:
+        return qs.filter(manager=roles.manager_profile)
+    if roles.role == Role.FIRM:
+        return qs.filter(
+            manager__employments__firm=roles.firm,
+            manager__employments__status=Employment.Status.ACTIVE,
+        )
+    if roles.role == Role.BUREAU:
+        return qs.filter(manager__jurisdiction__path__startswith=roles.jurisdiction.path)
+    return qs.none()
+
+
+def study_record_get_for(*, user: User, pk: int) -> StudyRecord:
+    return get_object_or_404(study_record_list_for(user=user), pk=pk)
+
+
+def provider_list_for(*, user: User) -> QuerySet[Provider]:
+    roles = roles_of(user)
+    if user.is_superuser:
+        return Provider.objects.all()
+    if roles.role == Role.BUREAU:
+        return Provider.objects.filter(jurisdiction__path__startswith=roles.jurisdiction.path)
+    return Provider.objects.none()
+
+
+def provider_report_list_for(*, user: User) -> QuerySet[ProviderReport]:
+    roles = roles_of(user)
+    qs = ProviderReport.objects.select_related("uploaded_by")
+    if roles.role == Role.PROVIDER:
+        return qs.filter(provider=roles.provider_staff.provider)
+    if user.is_superuser:
+        return qs
+    if roles.role == Role.BUREAU:
+        return qs.filter(provider__jurisdiction__path__startswith=roles.jurisdiction.path)
+    return qs.none()
+
+
+def provider_report_get_for(*, user: User, pk: int) -> ProviderReport:
+    return get_object_or_404(provider_report_list_for(user=user), pk=pk)
