@@ -45,6 +45,12 @@ class StudyRecordForm(forms.ModelForm):
         self.fields["score"].widget.attrs.update({"min": 0, "max": 100, "step": "0.5"})
         self.fields["hours"].widget.attrs.update({"min": 0.5, "step": "0.5"})
 
+    def clean_hours(self):
+        hours = self.cleaned_data.get("hours")
+        if hours is not None and hours <= 0:
+            raise forms.ValidationError(_("Study hours must be more than zero."))
+        return hours
+
     def clean(self):
         data = super().clean()
         if not data.get("course") and not (data.get("external_title") or "").strip():

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Jurisdiction
 from accounts.validators import validate_credit_code
+from portal.uploads import private_upload_to
 
 
 class Provider(models.Model):
@@ -195,7 +196,9 @@ class StudyRecord(models.Model):
     hours = models.DecimalField(_("study hours"), max_digits=5, decimal_places=1)
     assessment = models.CharField(_("assessment"), max_length=8, choices=Assessment.choices)
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=1, null=True, blank=True)
-    certificate = models.FileField(_("certificate"), upload_to="certificates/%Y/%m/", blank=True)
+    certificate = models.FileField(
+        _("certificate"), upload_to=private_upload_to("certificates"), blank=True, max_length=200
+    )
     certificate_name = models.CharField(max_length=255, blank=True, editable=False)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     status = models.CharField(
@@ -227,10 +230,17 @@ class StudyRecord(models.Model):
                 name="course_counts_once_per_manager",
                 violation_error_message=_("This course is already recorded for this manager."),
             ),
-            models.CheckConstraint(condition=models.Q(hours__gt=0), name="record_hours_positive"),
+            models.CheckConstraint(
+                condition=models.Q(hours__gt=0),
+                name="record_hours_positive",
+                violation_error_message=_("Study hours must be more than zero."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(course__isnull=False) | ~models.Q(external_title=""),
                 name="record_names_a_course",
+                violation_error_message=_(
+                    "Choose a course from the catalogue or enter the course title."
+                ),
             ),
         ]
         indexes = [

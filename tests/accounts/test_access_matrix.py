@@ -19,6 +19,7 @@ ROLES = [
     "bureau",
     "other_bureau",
     "prefecture_bureau",
+    "provider",
     "anonymous",
 ]
 
@@ -32,6 +33,7 @@ def user_for(world, role):
         "bureau": world.bureau,
         "other_bureau": world.other_bureau,
         "prefecture_bureau": world.prefecture_bureau,
+        "provider": world.provider_user,
         "anonymous": None,
     }[role]
 
@@ -71,6 +73,7 @@ MATRIX = {
             "bureau": 200,
             "other_bureau": 404,
             "prefecture_bureau": 200,
+            "provider": 403,
             "anonymous": "login",
         },
     },
@@ -85,6 +88,7 @@ MATRIX = {
             "bureau": 403,
             "other_bureau": 403,
             "prefecture_bureau": 403,
+            "provider": 403,
             "anonymous": "login",
         },
     },
@@ -99,6 +103,7 @@ MATRIX = {
             "bureau": 403,
             "other_bureau": 403,
             "prefecture_bureau": 403,
+            "provider": 403,
             "anonymous": "login",
         },
     },
@@ -114,6 +119,7 @@ MATRIX = {
             "bureau": 403,
             "other_bureau": 403,
             "prefecture_bureau": 403,
+            "provider": 403,
             "anonymous": "login",
         },
     },
@@ -128,6 +134,7 @@ MATRIX = {
             "bureau": 403,
             "other_bureau": 403,
             "prefecture_bureau": 403,
+            "provider": 403,
             "anonymous": "login",
         },
     },
@@ -142,6 +149,7 @@ MATRIX = {
             "bureau": 403,
             "other_bureau": 403,
             "prefecture_bureau": 403,
+            "provider": 403,
             "anonymous": "login",
         },
     },
@@ -158,10 +166,122 @@ MATRIX = {
             "bureau": 200,
             "other_bureau": 200,
             "prefecture_bureau": 200,
+            "provider": 200,
             "anonymous": "login",
         },
     },
 }
+
+
+# --- training ------------------------------------------------------------------------------------
+
+
+def _pending_record(world):
+    from django.core.files.base import ContentFile
+
+    from training.models import StudyRecord
+
+    record = StudyRecord(
+        manager=world.manager,
+        external_title="外部课程",
+        completed_on="2026-03-01",
+        hours=8,
+        assessment="passed",
+        source="self",
+        status="pending",
+        certificate_name="证书.png",
+    )
+    record._detected_mime = "image/png"
+    record.certificate.save("c.png", ContentFile(_png()), save=False)
+    record.save()
+    return record
+
+
+def _png():
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (20, 20), "white").save(out, "PNG")
+    return out.getvalue()
+
+
+def _rejected_report(world):
+    from training.models import ProviderReport
+
+    return ProviderReport.objects.create(
+        provider=world.provider_user.provider_staff.provider,
+        uploaded_by=world.provider_user,
+        original_name="x.csv",
+        sha256="0" * 64,
+        status="rejected",
+        error_report="行号\n",
+    )
+
+
+MANAGER_ONLY_GET = {
+    "owner_manager": 200,
+    "other_manager": 404,
+    "reviewer": 403,
+    "other_reviewer": 403,
+    "bureau": 403,
+    "other_bureau": 403,
+    "prefecture_bureau": 403,
+    "provider": 403,
+    "anonymous": "login",
+}
+
+MATRIX.update(
+    {
+        "training:study_record_edit": {
+            "method": "get",
+            "args": lambda w: [_pending_record(w).pk],
+            "expect": MANAGER_ONLY_GET,
+        },
+        "training:study_record_delete": {
+            "method": "post",
+            "args": lambda w: [_pending_record(w).pk],
+            "expect": {**MANAGER_ONLY_GET, "owner_manager": 302},
+        },
+        "training:certificate": {
+            "method": "get",
+            "args": lambda w: [_pending_record(w).pk],
+            "expect": {
+                "owner_manager": 200,
+                "other_manager": 404,
+                "reviewer": 200,
+                "other_reviewer": 404,
+                "bureau": 200,
+                "other_bureau": 404,
+                "prefecture_bureau": 200,
+                "provider": 403,
+                "anonymous": "login",
+            },
+        },
+        # The year is not an object: each manager gets his own transcript.
+        "training:transcript": {
+            "method": "get",
+            "args": lambda w: [2026],
+            "expect": {**MANAGER_ONLY_GET, "other_manager": 200},
+        },
+        "training:report_errors": {
+            "method": "get",
+            "args": lambda w: [_rejected_report(w).pk],
+            "expect": {
+                "owner_manager": 403,
+                "other_manager": 403,
+                "reviewer": 403,
+                "other_reviewer": 403,
+                "bureau": 404,
+                "other_bureau": 404,
+                "prefecture_bureau": 200,
+                "provider": 200,
+                "anonymous": "login",
+            },
+        },
+    }
+)
 
 CASES = [(name, role) for name in MATRIX for role in ROLES]
 

@@ -352,6 +352,7 @@ class Command(BaseCommand):
                 )
                 if pending:
                     record.certificate_name = "结业证书.png"
+                    record._detected_mime = "image/png"
                     record.certificate.save(f"demo-{profile.pk}.png", ContentFile(png), save=False)
                 record.save()
 
