@@ -231,10 +231,12 @@ def provider_report_import(*, actor: User, content: bytes, file_name: str) -> Im
 
 def _check_and_build(*, provider: Provider, rows: list[list[str]]) -> dict:
     errors: list[RowError] = []
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if not rows:
+    # Keep each row's number in the sheet (1-based) so that reports point at the right line,
+    # blank lines included.
+    numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(cell.strip() for cell in r)]
+    if not numbered:
         raise DomainError(gettext_lazy("The file has no rows."), code="empty")
-    header = [_HEADER_KEYS.get(cell.strip().lower()) for cell in rows[0]]
+    header = [_HEADER_KEYS.get(cell.strip().lower()) for cell in numbered[0][1]]
     missing = [zh for key, zh, en in COLUMNS if key in REQUIRED and key not in header]
     if missing:
         raise DomainError(
@@ -242,7 +244,7 @@ def _check_and_build(*, provider: Provider, rows: list[list[str]]) -> dict:
             % {"columns": "、".join(missing)},
             code="header",
         )
-    body = rows[1:]
+    body = numbered[1:]
     if len(body) > MAX_ROWS:
         raise DomainError(
             gettext_lazy("A file can hold at most %(max)s rows.") % {"max": f"{MAX_ROWS:,}"},
@@ -257,7 +259,7 @@ def _check_and_build(*, provider: Provider, rows: list[list[str]]) -> dict:
     parsed = []
     hashes = set()
     codes = set()
-    for n, row in enumerate(body, start=2):
+    for n, row in body:
         raw_id = normalize_id_number(cell(row, "id_number"))
         masked = mask_id_number(raw_id)
         try:
@@ -326,6 +328,8 @@ def _check_and_build(*, provider: Provider, rows: list[list[str]]) -> dict:
         hours = _parse_decimal(cell(row, "hours"))
         if hours is None or hours <= 0:
             err("学时", _("Hours must be a number greater than zero."))
+        elif hours != hours.quantize(Decimal("0.1")):
+            err("学时", _("Hours can have at most one decimal place."))
         elif course is not None and hours > course.hours:
             err("学时", _("The course gives at most %(max)s hours.") % {"max": course.hours})
         passed_text = cell(row, "passed").lower()
@@ -360,7 +364,13 @@ def _check_and_build(*, provider: Provider, rows: list[list[str]]) -> dict:
         assessment = StudyRecord.Assessment.PASSED if passed else StudyRecord.Assessment.FAILED
         current = existing.get((manager.pk, course.pk))
         if current is not None:
-            if current.assessment == StudyRecord.Assessment.FAILED and passed:
+            replaces = (current.assessment == StudyRecord.Assessment.FAILED and passed) or (
+                # The provider's verified report wins over the manager's own report of the same
+                # course that does not count (yet): otherwise the hours could never count.
+                current.source == StudyRecord.Source.SELF
+                and current.status != StudyRecord.Status.VERIFIED
+            )
+            if replaces:
                 # A passed retake replaces the failed attempt: the course still counts once.
                 current.hours, current.completed_on = hours, completed
                 current.assessment, current.score = assessment, score
@@ -398,8 +408,13 @@ def errors_as_csv(errors: list[RowError]) -> str:
     writer = csv.writer(out)
     writer.writerow(["行号", "身份证号", "列", "问题"])
     for e in errors:
-        writer.writerow([e.row, e.id_masked, e.column, e.message])
+        writer.writerow([e.row, _csv_safe(e.id_masked), e.column, e.message])
     return out.getvalue()
+
+
+def _csv_safe(value: str) -> str:
+    """Text typed by the uploader, defused so that a spreadsheet never runs it as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def template_workbook() -> bytes:

@@ -476,7 +476,9 @@ def body(response) -> bytes:
     try:
         return b"".join(response.streaming_content)
     finally:
-        response.close()
+        # Close the file only: response.close() also sends request_finished, which would touch
+        # database connections left open by earlier tests.
+        response.file_to_stream.close()
 
 
 def test_a_pdf_is_served_inline_with_a_chinese_name_and_inert_headers(proof_model):
