@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -38,12 +39,15 @@ def _error_messages(request, exc: DomainError) -> None:
 
 @manager_required
 def manager_dashboard(request):
+    from training.selectors import compliance_for
+
     profile = roles_of(request.user).manager_profile
     return render(
         request,
         "accounts/manager_dashboard.html",
         {
             "profile": profile,
+            "compliance": compliance_for(manager=profile, year=timezone.localdate().year),
             "employment": selectors.current_employment(manager=profile),
             "pending_offers": selectors.employment_list_for(user=request.user).filter(
                 status=Employment.Status.OFFERED
@@ -206,6 +210,8 @@ def firm_managers(request):
 
 @role_required(Role.MANAGER, Role.FIRM, Role.BUREAU, Role.ADMIN)
 def manager_detail(request, pk):
+    from training.selectors import compliance_for
+
     manager = selectors.manager_get_for(user=request.user, pk=pk)
     # Only the employments the viewer may see: a firm sees its own, not the manager's other firms.
     employments = selectors.employment_list_for(user=request.user).filter(manager=manager)
@@ -216,6 +222,7 @@ def manager_detail(request, pk):
             "manager": manager,
             "employments": employments,
             "work_history": manager.work_history.all(),
+            "compliance": compliance_for(manager=manager, year=timezone.localdate().year),
         },
     )
 

@@ -122,7 +122,7 @@ class ProviderReport(models.Model):
 
     class Status(models.TextChoices):
         IMPORTED = "imported", _("Imported")
-        REJECTED = "rejected", _("Rejected")
+        REJECTED = "rejected", _("Not imported")
 
     provider = models.ForeignKey(
         Provider,
