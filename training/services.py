@@ -188,7 +188,12 @@ def _require_bureau_over(actor: User, record: StudyRecord) -> None:
         raise PermissionDenied
 
 
-def study_record_verify(*, actor: User, record: StudyRecord) -> StudyRecord:
+def _study_record_decide(
+    *, actor: User, record: StudyRecord, status: str, reason: str = ""
+) -> StudyRecord:
+    """Verify or reject a pending record: lock it, check the official's reach and the state.
+
+    Repeating the same decision is harmless (a double click); the other one is refused."""
     with transaction.atomic():
         record = (
             StudyRecord.objects.select_for_update(of=("self",))
@@ -196,18 +201,22 @@ def study_record_verify(*, actor: User, record: StudyRecord) -> StudyRecord:
             .get(pk=record.pk)
         )
         _require_bureau_over(actor, record)
-        if record.status == StudyRecord.Status.VERIFIED:
+        if record.status == status:
             return record
         if record.status != StudyRecord.Status.PENDING:
             raise DomainError(
-                _("Only records awaiting verification can be verified."), code="state"
+                _("Only records awaiting verification can be verified or rejected."), code="state"
             )
-        record.status = StudyRecord.Status.VERIFIED
+        record.status = status
         record.verified_by = actor
         record.verified_at = timezone.now()
-        record.rejection_reason = ""
+        record.rejection_reason = reason
         record.save(update_fields=["status", "verified_by", "verified_at", "rejection_reason"])
     return record
+
+
+def study_record_verify(*, actor: User, record: StudyRecord) -> StudyRecord:
+    return _study_record_decide(actor=actor, record=record, status=StudyRecord.Status.VERIFIED)
 
 
 def study_record_reject(*, actor: User, record: StudyRecord, reason: str) -> StudyRecord:
@@ -216,22 +225,6 @@ def study_record_reject(*, actor: User, record: StudyRecord, reason: str) -> Stu
         raise DomainError(
             _("Give the reason for the rejection; the manager will see it."), code="reason"
         )
-    with transaction.atomic():
-        record = (
-            StudyRecord.objects.select_for_update(of=("self",))
-            .select_related("manager__jurisdiction")
-            .get(pk=record.pk)
-        )
-        _require_bureau_over(actor, record)
-        if record.status == StudyRecord.Status.REJECTED:
-            return record
-        if record.status != StudyRecord.Status.PENDING:
-            raise DomainError(
-                _("Only records awaiting verification can be rejected."), code="state"
-            )
-        record.status = StudyRecord.Status.REJECTED
-        record.verified_by = actor
-        record.verified_at = timezone.now()
-        record.rejection_reason = reason
-        record.save(update_fields=["status", "verified_by", "verified_at", "rejection_reason"])
-    return record
+    return _study_record_decide(
+        actor=actor, record=record, status=StudyRecord.Status.REJECTED, reason=reason
+    )
