@@ -536,9 +536,11 @@ def _safe_download_name(name: str, extension: str) -> str:
     return name
 
 
-def _content_disposition(disposition: str, name: str) -> str:
+def content_disposition(name: str, *, inline: bool = True) -> str:
     """``inline|attachment; filename="ascii fallback"; filename*=UTF-8''percent-encoded`` (RFC 6266,
-    RFC 5987), so that Chinese names survive and old clients still get a usable name."""
+    RFC 5987), so that Chinese names survive and old clients still get a usable name. Every
+    download of the portal (files, PDFs, spreadsheets) names itself through this."""
+    disposition = "inline" if inline else "attachment"
     path = PurePosixPath(name)
     ascii_stem = unicodedata.normalize("NFKD", path.stem).encode("ascii", "ignore").decode()
     ascii_stem = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_stem).strip("._") or "file"
@@ -579,9 +581,7 @@ def serve_private_file(
         raise Http404("The file is missing.") from None
     response = FileResponse(handle, content_type=content_type)
     shown_name = _safe_download_name(download_name or PurePosixPath(name).name, extension)
-    response["Content-Disposition"] = _content_disposition(
-        "inline" if inline else "attachment", shown_name
-    )
+    response["Content-Disposition"] = content_disposition(shown_name, inline=inline)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = SERVE_CSP

@@ -4,15 +4,7 @@
 # <unit>` lines on stdout. Never part of `make test`. Stops the servers it started when it ends.
 . "$(dirname "$0")/lib.sh"
 
-STARTED_PG=0; STARTED_REDIS=0
-pg_running 2>/dev/null || STARTED_PG=1
-redis_running 2>/dev/null || STARTED_REDIS=1
-cleanup() {
-    [ "$STARTED_PG" = 1 ] && pg_stop
-    [ "$STARTED_REDIS" = 1 ] && redis_stop
-    return 0
-}
-trap cleanup EXIT
+stop_on_exit_what_was_not_running
 
 services_up
 cd "$ROOT"

@@ -93,6 +93,8 @@ REDIS_PORT=0
 WEB_PORT=0
 PG_PASSWORD=$pgpw
 REDIS_PASSWORD=$redispw
+# This checkout is for development: manage.py commands run as `make run` does.
+DEBUG=true
 SECRET_KEY=dev-$secret
 FIELD_ENCRYPTION_SALTS=$fieldkey
 ID_HASH_KEY=$hmackey
@@ -219,4 +221,13 @@ services_up() {
 services_down() {
     pg_stop
     redis_stop
+}
+
+# For commands that should leave the machine as they found it (`make test`, `make bench`):
+# on exit, stop the servers that were not already running (a `make run` elsewhere keeps its own).
+stop_on_exit_what_was_not_running() {
+    STARTED_PG=0; STARTED_REDIS=0
+    pg_running 2>/dev/null || STARTED_PG=1
+    redis_running 2>/dev/null || STARTED_REDIS=1
+    trap '[ "$STARTED_PG" = 1 ] && pg_stop; [ "$STARTED_REDIS" = 1 ] && redis_stop; true' EXIT
 }

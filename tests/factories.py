@@ -150,3 +150,56 @@ def employ(manager: ManagerProfile, firm: Firm) -> Employment:
     ManagerProfile.objects.filter(pk=manager.pk).update(jurisdiction=firm.jurisdiction)
     manager.jurisdiction = firm.jurisdiction
     return employment
+
+
+def bulk_managers(
+    count: int,
+    prefix: str,
+    *,
+    firm: Firm | None = None,
+    jurisdiction: Jurisdiction | None = None,
+    batch_size: int | None = None,
+) -> list[ManagerProfile]:
+    """`count` registered managers made in bulk (tests and benchmarks that need thousands).
+
+    With `firm`, each is currently employed there and in its jurisdiction. `id_number` stays the
+    plain number in memory, for writing import files."""
+    users = User.objects.bulk_create(
+        [User(email=f"{prefix}-{i}@bulk.example.cn", password="!") for i in range(count)],
+        batch_size=batch_size,
+    )
+    if firm is not None:
+        jurisdiction = firm.jurisdiction
+    now = timezone.now()
+    profiles = []
+    for i, user in enumerate(users):
+        number = make_id_number()
+        profiles.append(
+            ManagerProfile(
+                user=user,
+                real_name=f"{prefix}{i}",
+                id_number=number,
+                id_number_hash=id_number_hash(number),
+                phone="13900000000",
+                education="bachelor",
+                registration_number=f"{prefix}{i:08d}"[:16],
+                completed_at=now,
+                jurisdiction=jurisdiction,
+            )
+        )
+    profiles = ManagerProfile.objects.bulk_create(profiles, batch_size=batch_size)
+    if firm is not None:
+        Employment.objects.bulk_create(
+            [
+                Employment(
+                    manager=p,
+                    firm=firm,
+                    status=Employment.Status.ACTIVE,
+                    start_date=dt.date(2022, 1, 1),
+                    requested_by=p.user,
+                )
+                for p in profiles
+            ],
+            batch_size=batch_size,
+        )
+    return profiles

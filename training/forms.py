@@ -46,9 +46,13 @@ class StudyRecordForm(forms.ModelForm):
         self.fields["hours"].widget.attrs.update({"min": 0.5, "step": "0.5"})
 
     def clean_hours(self):
+        from .services import study_record_rule_errors
+
+        # Before the model's own constraint check, so that the message sits on the field.
         hours = self.cleaned_data.get("hours")
-        if hours is not None and hours <= 0:
-            raise forms.ValidationError(_("Study hours must be more than zero."))
+        errors = study_record_rule_errors(course=None, completed_on=None, hours=hours)
+        if errors:
+            raise forms.ValidationError([message for _field, message in errors])
         return hours
 
     def clean(self):
@@ -82,6 +86,15 @@ class ReportUploadForm(forms.Form):
             }
         ),
     )
+
+    def clean_file(self):
+        from .imports import MAX_BYTES, TOO_LARGE
+
+        upload = self.cleaned_data["file"]
+        # Refuse before reading it into memory; the import checks again for other callers.
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(TOO_LARGE, code="size")
+        return upload
 
 
 class CatalogueFilterForm(forms.Form):

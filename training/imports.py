@@ -27,9 +27,11 @@ from accounts.validators import mask_id_number, normalize_id_number, validate_id
 from portal.exceptions import DomainError
 
 from .models import Course, Provider, ProviderReport, StudyRecord
+from .services import study_record_rule_errors
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
+TOO_LARGE = gettext_lazy("The file is larger than 10 MB. Split it into several files.")
 
 #: Columns of the template, in order: key, Chinese header, English header.
 COLUMNS = [
@@ -45,6 +47,10 @@ REQUIRED = {"id_number", "name", "course_code", "completed_on", "hours", "passed
 _HEADER_KEYS = {h.strip().lower(): key for key, zh, en in COLUMNS for h in (zh, en, key)}
 _PASSED = {"合格", "通过", "是", "passed", "pass", "yes", "y", "true", "1"}
 _FAILED = {"不合格", "未通过", "否", "failed", "fail", "no", "n", "false", "0"}
+
+
+#: The column of the sheet that a rule of `training.services` speaks of.
+_RULE_COLUMNS = {"hours": "学时", "completed_on": "完成日期"}
 
 
 @dataclass
@@ -161,9 +167,7 @@ def provider_report_import(*, actor: User, content: bytes, file_name: str) -> Im
             code="not_approved",
         )
     if len(content) > MAX_BYTES:
-        raise DomainError(
-            gettext_lazy("The file is larger than 10 MB. Split it into several files."), code="size"
-        )
+        raise DomainError(TOO_LARGE, code="size")
     if not content.strip():
         raise DomainError(gettext_lazy("The file is empty."), code="empty")
     digest = hashlib.sha256(content).hexdigest()
@@ -267,11 +271,12 @@ def _check_and_build(*, provider: Provider, rows: list[list[str]]) -> dict:
         except ValidationError as exc:
             errors.append(RowError(n, "身份证号", exc.messages[0], masked))
             raw_id = ""
-        if raw_id:
-            hashes.add(id_number_hash(raw_id))
+        digest = id_number_hash(raw_id) if raw_id else ""
+        if digest:
+            hashes.add(digest)
         code = cell(row, "course_code")
         codes.add(code)
-        parsed.append((n, row, raw_id, masked, code))
+        parsed.append((n, row, digest, masked, code))
 
     managers = {
         m.id_number_hash: m
@@ -286,20 +291,19 @@ def _check_and_build(*, provider: Provider, rows: list[list[str]]) -> dict:
             course__in=courses.values(), manager__in=managers.values()
         )
     }
-    today = timezone.localdate()
     seen: dict[tuple[int, int], int] = {}
     new: list[StudyRecord] = []
     updates: list[StudyRecord] = []
     duplicates = 0
 
-    for n, row, raw_id, masked, code in parsed:
+    for n, row, digest, masked, code in parsed:
         row_errors: list[RowError] = []
 
         def err(column, message, n=n, masked=masked, row_errors=row_errors):
             row_errors.append(RowError(n, column, str(message), masked))
 
-        manager = managers.get(id_number_hash(raw_id)) if raw_id else None
-        if raw_id and manager is None:
+        manager = managers.get(digest) if digest else None
+        if digest and manager is None:
             err("身份证号", _("No manager with this ID number is registered in the portal."))
         name = cell(row, "name")
         if not name:
@@ -317,21 +321,14 @@ def _check_and_build(*, provider: Provider, rows: list[list[str]]) -> dict:
         completed = _parse_date(cell(row, "completed_on"))
         if completed is None:
             err("完成日期", _("Write the date as YYYY-MM-DD."))
-        elif completed > today:
-            err("完成日期", _("The completion date cannot be in the future."))
-        elif course is not None and completed < course.start_date:
-            err(
-                "完成日期",
-                _("The date is before the course starts (%(date)s).")
-                % {"date": course.start_date.isoformat()},
-            )
         hours = _parse_decimal(cell(row, "hours"))
-        if hours is None or hours <= 0:
-            err("学时", _("Hours must be a number greater than zero."))
-        elif hours != hours.quantize(Decimal("0.1")):
-            err("学时", _("Hours can have at most one decimal place."))
-        elif course is not None and hours > course.hours:
-            err("学时", _("The course gives at most %(max)s hours.") % {"max": course.hours})
+        if hours is None:
+            err("学时", _("Hours must be a number greater than zero."))  # unreadable
+        # The same rules as a manager's own record, with the same messages.
+        for rule_field, message in study_record_rule_errors(
+            course=course, completed_on=completed, hours=hours
+        ):
+            err(_RULE_COLUMNS[rule_field], message)
         passed_text = cell(row, "passed").lower()
         if passed_text in _PASSED:
             passed = True

@@ -255,6 +255,11 @@ class StudyRecord(models.Model):
         return self.course.title if self.course_id else self.external_title
 
     @property
+    def awaits_own_verification(self) -> bool:
+        """The manager's own record that nobody has decided on yet: he may still change it."""
+        return self.status == self.Status.PENDING and self.source == self.Source.SELF
+
+    @property
     def counts(self) -> bool:
         return self.status == self.Status.VERIFIED and self.assessment == self.Assessment.PASSED
 

@@ -56,50 +56,45 @@ def hours_rule_for(*, jurisdiction: Jurisdiction | None, year: int) -> HoursRule
 
 @dataclass(frozen=True)
 class Compliance:
+    """A manager's hours for a year against the rule in force. The figures come from the
+    database (`with_compliance`); this only carries them, with what a page shows of them."""
+
     year: int
     rule: HoursRule | None
     hours_year: Decimal
     hours_cycle: Decimal
-    required_year: Decimal | None
-    required_cycle: Decimal | None
-    cycle_start: int | None
-
-    @property
-    def needed_year(self) -> Decimal:
-        if self.required_year is None:
-            return ZERO
-        return max(self.required_year - self.hours_year, ZERO)
-
-    @property
-    def needed_cycle(self) -> Decimal:
-        if self.required_cycle is None:
-            return ZERO
-        return max(self.required_cycle - self.hours_cycle, ZERO)
-
-    @property
-    def hours_needed(self) -> Decimal:
-        """Hours still to earn so that every part of the rule is met."""
-        return max(self.needed_year, self.needed_cycle)
+    needed_year: Decimal
+    needed_cycle: Decimal
+    hours_needed: Decimal
+    compliant: bool
 
     @property
     def has_rule(self) -> bool:
         return self.rule is not None
 
     @property
-    def compliant(self) -> bool:
-        return self.has_rule and self.hours_needed == ZERO
+    def required_year(self) -> Decimal | None:
+        return self.rule.annual_minimum if self.rule else None
+
+    @property
+    def required_cycle(self) -> Decimal | None:
+        return self.rule.cycle_minimum if self.rule else None
+
+    @property
+    def cycle_start(self) -> int | None:
+        return _cycle_start(self.rule, self.year)
 
     @property
     def percent_year(self) -> int:
-        if not self.required_year:
-            return 100
-        return min(100, int(self.hours_year * 100 / self.required_year))
+        return _percent(self.hours_year, self.required_year)
 
     @property
     def percent_cycle(self) -> int:
-        if not self.required_cycle:
-            return 100
-        return min(100, int(self.hours_cycle * 100 / self.required_cycle))
+        return _percent(self.hours_cycle, self.required_cycle)
+
+
+def _percent(done: Decimal, required: Decimal | None) -> int:
+    return 100 if not required else min(100, int(done * 100 / required))
 
 
 def counting_records() -> Q:
@@ -113,53 +108,23 @@ def _cycle_start(rule: HoursRule | None, year: int) -> int | None:
     return year - rule.cycle_years + 1
 
 
-def compliance_for(*, manager: ManagerProfile, year: int) -> Compliance:
-    """Hours counted, required and still needed for a manager and a year, and the rule applied.
-
-    Computed in the database from verified, passed records only; never stored by hand."""
-    rule = hours_rule_for(jurisdiction=manager.jurisdiction, year=year)
+def with_compliance(
+    managers: QuerySet[ManagerProfile], *, rule: HoursRule | None, year: int
+) -> QuerySet[ManagerProfile]:
+    """Annotate managers with hours_year, hours_cycle, needed_year, needed_cycle, hours_needed
+    and compliant for the year under `rule`: the one computation of compliance, in SQL, from
+    verified, passed records only. All managers given must fall under the same rule."""
     start = _cycle_start(rule, year) or year
-    totals = StudyRecord.objects.filter(
-        counting_records(),
-        manager=manager,
-        completed_on__year__gte=start,
-        completed_on__year__lte=year,
-    ).aggregate(
-        hours_year=Coalesce(
-            Sum("hours", filter=Q(completed_on__year=year)), ZERO, output_field=_DEC
-        ),
-        hours_cycle=Coalesce(Sum("hours"), ZERO, output_field=_DEC),
+    counted = _prefixed(counting_records())
+    in_year = Q(study_records__completed_on__year=year) & counted
+    in_cycle = (
+        Q(study_records__completed_on__year__gte=start, study_records__completed_on__year__lte=year)
+        & counted
     )
-    return Compliance(
-        year=year,
-        rule=rule,
-        hours_year=totals["hours_year"],
-        hours_cycle=totals["hours_cycle"],
-        required_year=rule.annual_minimum if rule else None,
-        required_cycle=rule.cycle_minimum if rule else None,
-        cycle_start=_cycle_start(rule, year),
-    )
-
-
-def firm_compliance(
-    *, firm: Firm, year: int, status: str = "", order: str = "name", search: str = ""
-) -> tuple[QuerySet[ManagerProfile], HoursRule | None]:
-    """Every current manager of the firm with hours counted, required and still needed for the
-    year, in one query (the firm's managers share the firm's jurisdiction, hence one rule)."""
-    rule = hours_rule_for(jurisdiction=firm.jurisdiction, year=year)
-    start = _cycle_start(rule, year) or year
-    counted = counting_records()
-    in_year = Q(study_records__completed_on__year=year) & _prefixed(counted)
-    in_cycle = Q(
-        study_records__completed_on__year__gte=start, study_records__completed_on__year__lte=year
-    ) & _prefixed(counted)
-    req_year = rule.annual_minimum if rule and rule.annual_minimum is not None else None
-    req_cycle = rule.cycle_minimum if rule and rule.cycle_minimum is not None else None
+    req_year = rule.annual_minimum if rule else None
+    req_cycle = rule.cycle_minimum if rule else None
     qs = (
-        ManagerProfile.objects.filter(
-            employments__firm=firm, employments__status=Employment.Status.ACTIVE
-        )
-        .annotate(
+        managers.annotate(
             hours_year=Coalesce(
                 Sum("study_records__hours", filter=in_year), ZERO, output_field=_DEC
             ),
@@ -174,11 +139,42 @@ def firm_compliance(
         .annotate(hours_needed=Greatest(F("needed_year"), F("needed_cycle"), output_field=_DEC))
     )
     if rule is None:
-        qs = qs.annotate(compliant=Value(False))
-    else:
-        qs = qs.annotate(
-            compliant=Case(When(hours_needed=0, then=Value(True)), default=Value(False))
-        )
+        return qs.annotate(compliant=Value(False))
+    return qs.annotate(compliant=Case(When(hours_needed=0, then=Value(True)), default=Value(False)))
+
+
+def compliance_for(*, manager: ManagerProfile, year: int) -> Compliance:
+    """Hours counted, required and still needed for a manager and a year, and the rule applied."""
+    rule = hours_rule_for(jurisdiction=manager.jurisdiction, year=year)
+    fields = (
+        "hours_year",
+        "hours_cycle",
+        "needed_year",
+        "needed_cycle",
+        "hours_needed",
+        "compliant",
+    )
+    row = (
+        with_compliance(ManagerProfile.objects.filter(pk=manager.pk), rule=rule, year=year)
+        .values(*fields)
+        .get()
+    )
+    return Compliance(year=year, rule=rule, **row)
+
+
+def firm_compliance(
+    *, firm: Firm, year: int, status: str = "", order: str = "name", search: str = ""
+) -> tuple[QuerySet[ManagerProfile], HoursRule | None]:
+    """Every current manager of the firm with the compliance figures for the year, in one query
+    (the firm's managers share the firm's jurisdiction, hence one rule)."""
+    rule = hours_rule_for(jurisdiction=firm.jurisdiction, year=year)
+    qs = with_compliance(
+        ManagerProfile.objects.filter(
+            employments__firm=firm, employments__status=Employment.Status.ACTIVE
+        ),
+        rule=rule,
+        year=year,
+    )
     if search:
         qs = qs.filter(Q(real_name__icontains=search) | Q(registration_number__iexact=search))
     if status == "compliant":
@@ -196,7 +192,7 @@ def firm_compliance(
 
 
 def _prefixed(q: Q) -> Q:
-    """The same condition on the `study_records` relation."""
+    """The same (flat) condition on the `study_records` relation."""
     return Q(**{f"study_records__{key}": value for key, value in q.children})
 
 

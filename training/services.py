@@ -14,47 +14,61 @@ from accounts.models import ManagerProfile, User
 from accounts.roles import Role, roles_of
 from portal.exceptions import DomainError
 
+from . import selectors
 from .models import Course, StudyRecord
 
+ONE_DECIMAL = Decimal("0.1")
 
-def study_record_check(
-    *,
-    manager: ManagerProfile,
-    course: Course | None,
-    completed_on: dt.date,
-    hours: Decimal,
-    certificate_given: bool,
-    source: str,
-    exclude_pk: int | None = None,
+
+def study_record_rule_errors(
+    *, course: Course | None, completed_on: dt.date | None, hours: Decimal | None
 ) -> list[tuple[str, str]]:
-    """The rules every study record obeys, as (field, message) pairs; empty when all hold.
+    """The rules on a record's hours and date, as (field, message) pairs; empty when all hold.
 
-    Shared by the manager's form and the provider's bulk import so both say the same."""
+    Needs no database: the manager's form and the provider's bulk import both use it, so both
+    say the same thing. A value that is None was not readable; the caller says so itself."""
     errors: list[tuple[str, str]] = []
-    if hours is None or hours <= 0:
+    if hours is None:
+        pass
+    elif hours <= 0:
         errors.append(("hours", _("Study hours must be more than zero.")))
+    elif hours != hours.quantize(ONE_DECIMAL):
+        errors.append(("hours", _("Hours can have at most one decimal place.")))
     elif course is not None and hours > course.hours:
         errors.append(
             ("hours", _("The course gives at most %(max)s hours.") % {"max": course.hours})
         )
-    today = timezone.localdate()
-    if completed_on and completed_on > today:
-        errors.append(("completed_on", _("The completion date cannot be in the future.")))
-    if course is not None and completed_on and completed_on < course.start_date:
-        errors.append(
-            (
-                "completed_on",
-                _("The course starts on %(date)s; the completion date cannot be earlier.")
-                % {"date": course.start_date.isoformat()},
+    if completed_on is not None:
+        if completed_on > timezone.localdate():
+            errors.append(("completed_on", _("The completion date cannot be in the future.")))
+        elif course is not None and completed_on < course.start_date:
+            errors.append(
+                (
+                    "completed_on",
+                    _(
+                        "The completion date is before the course starts (%(date)s); it cannot be earlier."
+                    )
+                    % {"date": course.start_date.isoformat()},
+                )
             )
-        )
+    return errors
+
+
+def _own_record_errors(
+    *, manager: ManagerProfile, data: dict, has_certificate: bool, exclude_pk: int | None = None
+) -> list[tuple[str, str]]:
+    """Every rule of a manager's own record: the shared ones, once per course, a certificate."""
+    course = data.get("course")
+    errors = study_record_rule_errors(
+        course=course, completed_on=data.get("completed_on"), hours=data.get("hours")
+    )
     if course is not None:
         duplicate = StudyRecord.objects.filter(manager=manager, course=course)
         if exclude_pk:
             duplicate = duplicate.exclude(pk=exclude_pk)
         if duplicate.exists():
             errors.append(("course", _("This course is already in your records; it counts once.")))
-    if source == StudyRecord.Source.SELF and not certificate_given:
+    if not has_certificate:
         errors.append(("certificate", _("Attach the certificate (PDF, JPEG or PNG).")))
     return errors
 
@@ -68,59 +82,48 @@ def _own_manager(actor: User) -> ManagerProfile:
 
 def _raise(errors: list[tuple[str, str]]) -> None:
     if errors:
-        raise DomainError({field: [message] for field, message in errors})
+        by_field: dict[str, list[str]] = {}
+        for field, message in errors:
+            by_field.setdefault(field, []).append(message)
+        raise DomainError(by_field)
 
 
 def _editable(record: StudyRecord) -> None:
-    if record.status != StudyRecord.Status.PENDING or record.source != StudyRecord.Source.SELF:
+    if not record.awaits_own_verification:
         raise DomainError(
             _("Only your own records awaiting verification can be changed."), code="locked"
         )
-    if is_in_submitted_filing(record):
-        raise DomainError(
-            _("This record is part of a submitted annual filing and cannot be changed."),
-            code="in_filing",
-        )
 
 
-def is_in_submitted_filing(record: StudyRecord) -> bool:
-    """Whether the record's year is covered by a filing that left the draft state.
-
-    The registry app answers this once it exists; until then nothing is locked."""
-    try:
-        from registry.selectors import year_is_filed
-    except ImportError:
-        return False
-    return year_is_filed(manager_id=record.manager_id, year=record.completed_on.year)
-
-
-def study_record_create(*, actor: User, data: dict, certificate=None) -> StudyRecord:
+def study_record_save(
+    *, actor: User, data: dict, certificate=None, record: StudyRecord | None = None
+) -> StudyRecord:
+    """Create the actor's own study record, or change one still awaiting verification."""
     manager = _own_manager(actor)
-    course = data.get("course")
     with transaction.atomic():
+        # One writer per manager at a time: the once-per-course check cannot race.
         ManagerProfile.objects.select_for_update().get(pk=manager.pk)
+        if record is None:
+            record = StudyRecord(
+                manager=manager, source=StudyRecord.Source.SELF, status=StudyRecord.Status.PENDING
+            )
+        else:
+            record = StudyRecord.objects.get(pk=record.pk, manager=manager)
+            _editable(record)
         _raise(
-            study_record_check(
+            _own_record_errors(
                 manager=manager,
-                course=course,
-                completed_on=data["completed_on"],
-                hours=data["hours"],
-                certificate_given=certificate is not None,
-                source=StudyRecord.Source.SELF,
+                data=data,
+                has_certificate=certificate is not None or bool(record.certificate),
+                exclude_pk=record.pk,
             )
         )
-        record = StudyRecord(
-            manager=manager,
-            course=course,
-            external_title="" if course else data.get("external_title", "").strip(),
-            external_provider="" if course else data.get("external_provider", "").strip(),
-            completed_on=data["completed_on"],
-            hours=data["hours"],
-            assessment=data["assessment"],
-            score=data.get("score"),
-            source=StudyRecord.Source.SELF,
-            status=StudyRecord.Status.PENDING,
-        )
+        course = data.get("course")
+        record.course = course
+        record.external_title = "" if course else data.get("external_title", "").strip()
+        record.external_provider = "" if course else data.get("external_provider", "").strip()
+        for field in ("completed_on", "hours", "assessment", "score"):
+            setattr(record, field, data.get(field))
         if certificate is not None:
             record.certificate_name = certificate.name[:255]
             record.certificate = certificate
@@ -131,37 +134,6 @@ def study_record_create(*, actor: User, data: dict, certificate=None) -> StudyRe
             raise DomainError(
                 _("This course is already in your records; it counts once."), code="duplicate"
             ) from exc
-    return record
-
-
-def study_record_update(
-    *, actor: User, record: StudyRecord, data: dict, certificate=None
-) -> StudyRecord:
-    manager = _own_manager(actor)
-    with transaction.atomic():
-        record = StudyRecord.objects.select_for_update().get(pk=record.pk, manager=manager)
-        _editable(record)
-        course = data.get("course")
-        _raise(
-            study_record_check(
-                manager=manager,
-                course=course,
-                completed_on=data["completed_on"],
-                hours=data["hours"],
-                certificate_given=certificate is not None or bool(record.certificate),
-                source=StudyRecord.Source.SELF,
-                exclude_pk=record.pk,
-            )
-        )
-        record.course = course
-        record.external_title = "" if course else data.get("external_title", "").strip()
-        record.external_provider = "" if course else data.get("external_provider", "").strip()
-        for field in ("completed_on", "hours", "assessment", "score"):
-            setattr(record, field, data.get(field))
-        if certificate is not None:
-            record.certificate_name = certificate.name[:255]
-            record.certificate = certificate
-        record.save()
     return record
 
 
@@ -177,17 +149,6 @@ def study_record_delete(*, actor: User, record: StudyRecord) -> None:
         record.delete()
 
 
-def _require_bureau_over(actor: User, record: StudyRecord) -> None:
-    roles = roles_of(actor)
-    if actor.is_superuser:
-        return
-    if roles.role != Role.BUREAU:
-        raise PermissionDenied
-    jurisdiction = record.manager.jurisdiction
-    if jurisdiction is None or not jurisdiction.path.startswith(roles.jurisdiction.path):
-        raise PermissionDenied
-
-
 def _study_record_decide(
     *, actor: User, record: StudyRecord, status: str, reason: str = ""
 ) -> StudyRecord:
@@ -195,12 +156,17 @@ def _study_record_decide(
 
     Repeating the same decision is harmless (a double click); the other one is refused."""
     with transaction.atomic():
+        if not (actor.is_superuser or roles_of(actor).role == Role.BUREAU):
+            raise PermissionDenied
+        # The same scoped read as every page: outside the official's jurisdiction, no record.
         record = (
-            StudyRecord.objects.select_for_update(of=("self",))
-            .select_related("manager__jurisdiction")
-            .get(pk=record.pk)
+            selectors.study_record_list_for(user=actor)
+            .select_for_update(of=("self",))
+            .filter(pk=record.pk)
+            .first()
         )
-        _require_bureau_over(actor, record)
+        if record is None:
+            raise PermissionDenied
         if record.status == status:
             return record
         if record.status != StudyRecord.Status.PENDING:

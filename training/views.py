@@ -7,20 +7,23 @@ import io
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
 from accounts.decorators import firm_required, manager_required, role_required
 from accounts.roles import Role, roles_of
 from portal.exceptions import DomainError
+from portal.uploads import content_disposition, serve_private_file
 
 from . import imports, selectors, services
 from .forms import CatalogueFilterForm, ComplianceFilterForm, ReportUploadForm, StudyRecordForm
-from .models import StudyRecord
 
 
 def _year(request) -> int:
@@ -66,9 +69,7 @@ def study_hours(request):
 @require_http_methods(["GET", "POST"])
 def study_record_edit(request, pk=None):
     record = selectors.study_record_get_for(user=request.user, pk=pk) if pk else None
-    if record is not None and (
-        record.status != StudyRecord.Status.PENDING or record.source != StudyRecord.Source.SELF
-    ):
+    if record is not None and not record.awaits_own_verification:
         messages.error(request, _("Only your own records awaiting verification can be changed."))
         return redirect(reverse("training:study_hours") + f"?year={record.completed_on.year}")
     form = StudyRecordForm(
@@ -78,23 +79,15 @@ def study_record_edit(request, pk=None):
         certificate_required=record is None or not record.certificate,
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        certificate = data.get("certificate") or None
         try:
-            if record is None:
-                saved = services.study_record_create(
-                    actor=request.user, data=data, certificate=certificate
-                )
-            else:
-                saved = services.study_record_update(
-                    actor=request.user, record=record, data=data, certificate=certificate
-                )
+            saved = services.study_record_save(
+                actor=request.user,
+                data=form.cleaned_data,
+                certificate=form.cleaned_data.get("certificate") or None,
+                record=record,
+            )
         except DomainError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc)
+            form.add_error(None, exc)  # a per-field error dict lands on its fields
         else:
             messages.success(request, _("The study record was saved. It counts once verified."))
             return redirect(reverse("training:study_hours") + f"?year={saved.completed_on.year}")
@@ -119,12 +112,8 @@ def study_record_delete(request, pk):
 @role_required(Role.MANAGER, Role.FIRM, Role.BUREAU, Role.ADMIN)
 def study_record_certificate(request, pk):
     """The certificate file, for the manager, the current firm's reviewers and the bureau."""
-    from portal.uploads import serve_private_file
-
     record = selectors.study_record_get_for(user=request.user, pk=pk)
     if not record.certificate:
-        from django.http import Http404
-
         raise Http404
     return serve_private_file(record.certificate, download_name=record.certificate_name or None)
 
@@ -147,9 +136,8 @@ def transcript_pdf(request, year):
     manager = roles_of(request.user).manager_profile
     pdf = render_pdf(manager=manager, year=year)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f"attachment; filename=transcript-{year}.pdf; "
-        f"filename*=UTF-8''%E5%AD%A6%E6%97%B6%E8%AF%81%E6%98%8E-{manager.registration_number}-{year}.pdf"
+    response["Content-Disposition"] = content_disposition(
+        f"学时证明-{manager.registration_number}-{year}.pdf", inline=False
     )
     return response
 
@@ -194,9 +182,6 @@ def firm_compliance(request):
 
 @firm_required
 def firm_compliance_export(request):
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     firm, form, year, managers, rule = _compliance_query(request)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(f"{year}年学时")
@@ -211,8 +196,6 @@ def firm_compliance_export(request):
         "状态",
     ]
     bold = Font(bold=True)
-    from openpyxl.cell import WriteOnlyCell
-
     cells = []
     for title in header:
         c = WriteOnlyCell(sheet, value=title)
@@ -240,10 +223,7 @@ def firm_compliance_export(request):
         out.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = (
-        f"attachment; filename=compliance-{year}.xlsx; "
-        f"filename*=UTF-8''%E5%AD%A6%E6%97%B6%E8%BE%BE%E6%A0%87-{year}.xlsx"
-    )
+    response["Content-Disposition"] = content_disposition(f"学时达标-{year}.xlsx", inline=False)
     return response
 
 
@@ -258,40 +238,34 @@ def provider_dashboard(request):
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > imports.MAX_BYTES:
-            form.add_error("file", _("The file is larger than 10 MB. Split it into several files."))
+        try:
+            result = imports.provider_report_import(
+                actor=request.user, content=upload.read(), file_name=upload.name
+            )
+        except DomainError as exc:
+            form.add_error("file", exc)
         else:
-            try:
-                result = imports.provider_report_import(
-                    actor=request.user, content=upload.read(), file_name=upload.name
+            if result.already_imported:
+                when = timezone.localtime(result.already_imported.created_at)
+                messages.warning(
+                    request,
+                    _("This file was already imported on %(date)s; nothing was added.")
+                    % {"date": when.strftime("%Y-%m-%d %H:%M")},
                 )
-            except DomainError as exc:
-                form.add_error("file", exc)
-            else:
-                if result.already_imported:
-                    messages.warning(
-                        request,
-                        _("This file was already imported on %(date)s; nothing was added.")
-                        % {
-                            "date": timezone.localtime(result.already_imported.created_at).strftime(
-                                "%Y-%m-%d %H:%M"
-                            )
-                        },
+                return redirect("training:provider_dashboard")
+            if result.ok:
+                messages.success(
+                    request,
+                    _(
+                        "Imported: %(created)s new records, %(updated)s updated, %(dup)s already recorded."
                     )
-                    return redirect("training:provider_dashboard")
-                if result.ok:
-                    messages.success(
-                        request,
-                        _(
-                            "Imported: %(created)s new records, %(updated)s updated, %(dup)s already recorded."
-                        )
-                        % {
-                            "created": result.created,
-                            "updated": result.updated,
-                            "dup": result.duplicates,
-                        },
-                    )
-                    return redirect("training:provider_dashboard")
+                    % {
+                        "created": result.created,
+                        "updated": result.updated,
+                        "dup": result.duplicates,
+                    },
+                )
+                return redirect("training:provider_dashboard")
     reports = selectors.provider_report_list_for(user=request.user)[:50]
     return render(
         request,
@@ -306,10 +280,7 @@ def provider_template(request):
         imports.template_workbook(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = (
-        "attachment; filename=completions-template.xlsx; "
-        "filename*=UTF-8''%E5%AD%A6%E6%97%B6%E4%B8%8A%E6%8A%A5%E6%A8%A1%E6%9D%BF.xlsx"
-    )
+    response["Content-Disposition"] = content_disposition("学时上报模板.xlsx", inline=False)
     return response
 
 
@@ -318,5 +289,5 @@ def provider_report_errors(request, pk):
     report = selectors.provider_report_get_for(user=request.user, pk=pk)
     # A BOM so that Excel opens the Chinese text correctly.
     response = HttpResponse("\ufeff" + report.error_report, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f"attachment; filename=errors-{report.pk}.csv"
+    response["Content-Disposition"] = content_disposition(f"问题清单-{report.pk}.csv", inline=False)
     return response

@@ -9,7 +9,6 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from tests import factories as f
-from tests.accounts.test_query_counts import add_managers
 from training.models import Course, HoursRule, StudyRecord
 
 
@@ -43,10 +42,10 @@ def test_compliance_page_with_2000_managers_and_100k_records_is_constant_in_quer
     HoursRule.objects.create(jurisdiction=world.prefecture, year=2026, annual_minimum=40)
     client = as_user(world.reviewer)
     url = reverse("training:firm_compliance") + "?year=2026"
-    add_managers(world.firm, 10, "SM")
+    f.bulk_managers(10, "SM", firm=world.firm)
     few = page_queries(client, url)
 
-    add_managers(world.firm, 2000 - 11, "BG")
+    f.bulk_managers(2000 - 11, "BG", firm=world.firm)
     ids = list(world.firm.employments.values_list("manager_id", flat=True))
     assert len(ids) == 2000
     add_records(ids, 50)
@@ -62,7 +61,7 @@ def test_compliance_page_with_2000_managers_and_100k_records_is_constant_in_quer
 
 def test_compliance_export_has_chinese_headers_and_every_manager(world, as_user):
     HoursRule.objects.create(jurisdiction=world.prefecture, year=2026, annual_minimum=40)
-    add_managers(world.firm, 30, "EX")
+    f.bulk_managers(30, "EX", firm=world.firm)
     response = as_user(world.reviewer).get(
         reverse("training:firm_compliance_export") + "?year=2026"
     )

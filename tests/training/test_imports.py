@@ -17,8 +17,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.models import ManagerProfile, User
-from accounts.services import id_number_hash
 from accounts.validators import mask_id_number
 from portal.exceptions import DomainError
 from tests import factories as f
@@ -117,30 +115,6 @@ def course(provider):
     return make_course(provider, "XX2026-001")
 
 
-def bulk_managers(count, prefix, jurisdiction=None) -> list[ManagerProfile]:
-    """Registered managers, created in bulk; `id_number` holds the plain number in memory."""
-    users = User.objects.bulk_create(
-        [User(email=f"{prefix.lower()}-{i}@example.cn", password="!") for i in range(count)]
-    )
-    profiles = []
-    for i, user in enumerate(users):
-        number = f.make_id_number()
-        profiles.append(
-            ManagerProfile(
-                user=user,
-                real_name=f"{prefix}学员{i}",
-                id_number=number,
-                id_number_hash=id_number_hash(number),
-                phone="13900000000",
-                education="bachelor",
-                registration_number=f"{prefix}{i:08d}",
-                completed_at=timezone.now(),
-                jurisdiction=jurisdiction,
-            )
-        )
-    return ManagerProfile.objects.bulk_create(profiles)
-
-
 def row_for(manager, course, completed_on=dt.date(2026, 3, 15), **kwargs) -> Row:
     return Row(manager.id_number, manager.real_name, course.code, completed_on, **kwargs)
 
@@ -173,7 +147,7 @@ def english(client):
 def test_good_csv_of_20_rows_imports_all_as_verified_provider_records(world, provider, course):
     HoursRule.objects.create(jurisdiction=world.province, year=2026, annual_minimum=24)
     second = make_course(provider, "XX2026-002", hours="16.0")
-    managers = [world.manager, *bulk_managers(9, "甲")]
+    managers = [world.manager, *f.bulk_managers(9, "甲")]
     rows = [row_for(m, course, hours="8", score=90) for m in managers]
     rows += [row_for(m, second, dt.date(2026, 5, 20), hours="12.5", score="") for m in managers]
     content = csv_bytes(rows)
@@ -215,7 +189,7 @@ def test_good_csv_of_20_rows_imports_all_as_verified_provider_records(world, pro
     ids=["chinese", "english", "keys", "english-upper-case-padded"],
 )
 def test_chinese_and_english_headers_both_work(world, course, header):
-    managers = bulk_managers(3, "乙")
+    managers = f.bulk_managers(3, "乙")
     result = import_file(world, csv_bytes([row_for(m, course) for m in managers], header=header))
     assert result.ok, result.errors
     assert result.created == 3
@@ -223,7 +197,7 @@ def test_chinese_and_english_headers_both_work(world, course, header):
 
 
 def test_columns_may_come_in_any_order_and_score_may_be_left_out(world, course):
-    managers = bulk_managers(2, "丙")
+    managers = f.bulk_managers(2, "丙")
     order = [3, 0, 5, 2, 1, 4]  # date, ID, passed, code, name, hours
     header = [EN_HEADER[i] for i in order]
     rows = [[row_for(m, course, hours="6").cells()[i] for i in order] for m in managers]
@@ -234,7 +208,7 @@ def test_columns_may_come_in_any_order_and_score_may_be_left_out(world, course):
 
 @pytest.mark.parametrize("encoding", ["gbk", "gb18030"])
 def test_csv_saved_in_gbk_or_gb18030_as_excel_does_in_china_imports(world, course, encoding):
-    managers = [world.manager, *bulk_managers(4, "丁")]
+    managers = [world.manager, *f.bulk_managers(4, "丁")]
     content = csv_bytes([row_for(m, course, passed="合格") for m in managers], encoding=encoding)
     with pytest.raises(UnicodeDecodeError):
         content.decode("utf-8")  # really not UTF-8
@@ -246,7 +220,7 @@ def test_csv_saved_in_gbk_or_gb18030_as_excel_does_in_china_imports(world, cours
 
 @pytest.mark.parametrize("delimiter", [";", "\t"])
 def test_semicolon_and_tab_separated_files_import(world, course, delimiter):
-    managers = bulk_managers(3, "戊")
+    managers = f.bulk_managers(3, "戊")
     result = import_file(
         world, csv_bytes([row_for(m, course) for m in managers], delimiter=delimiter)
     )
@@ -256,7 +230,7 @@ def test_semicolon_and_tab_separated_files_import(world, course, delimiter):
 
 def test_xlsx_with_real_date_cells_and_numbers_imports(world, provider, course):
     half = make_course(provider, "XX2026-003", hours="7.5")
-    managers = [world.manager, *bulk_managers(3, "己")]
+    managers = [world.manager, *f.bulk_managers(3, "己")]
     rows = [
         Row(managers[0].id_number, managers[0].real_name, course.code, dt.date(2026, 4, 1), 8, "合格", 92),
         Row(managers[1].id_number, managers[1].real_name, course.code, dt.datetime(2026, 4, 2, 9, 30), 6, "合格", 88.5),
@@ -349,7 +323,7 @@ def test_one_bad_row_among_1000_saves_nothing_and_the_error_report_names_it(
     world, provider, as_user, spoil
 ):
     courses = [make_course(provider, f"XX2026-1{i:02d}") for i in range(5)]
-    managers = bulk_managers(200, "庚")
+    managers = f.bulk_managers(200, "庚")
     rows = [
         row_for(m, c, dt.date(2026, 2, 1) + dt.timedelta(days=i % 200), score=80 + i % 20)
         for i, (m, c) in enumerate((m, c) for m in managers for c in courses)
@@ -386,7 +360,7 @@ def test_one_bad_row_among_1000_saves_nothing_and_the_error_report_names_it(
 
 
 def test_every_bad_row_is_reported_not_only_the_first(world, course):
-    managers = bulk_managers(4, "辛")
+    managers = f.bulk_managers(4, "辛")
     rows = [row_for(m, course) for m in managers]
     rows[1].hours = "0"
     rows[2].passed = "也许"
@@ -406,7 +380,7 @@ def test_every_bad_row_is_reported_not_only_the_first(world, course):
 def test_a_rejected_file_through_the_page_shows_the_problems_and_links_the_report(
     world, course, as_user
 ):
-    managers = bulk_managers(3, "壬")
+    managers = f.bulk_managers(3, "壬")
     rows = [row_for(m, course) for m in managers]
     rows[2].course_code = "NOPE-1"
     client = english(as_user(world.provider_user))
@@ -428,7 +402,7 @@ def test_a_rejected_file_through_the_page_shows_the_problems_and_links_the_repor
 
 
 def test_the_same_file_imported_twice_adds_nothing_the_second_time(world, course):
-    managers = bulk_managers(5, "癸")
+    managers = f.bulk_managers(5, "癸")
     content = csv_bytes([row_for(m, course) for m in managers])
     first = import_file(world, content)
     assert first.created == 5
@@ -446,7 +420,7 @@ def test_the_same_file_imported_twice_adds_nothing_the_second_time(world, course
 def test_the_same_file_uploaded_twice_through_the_page_says_already_imported(
     world, course, as_user
 ):
-    managers = bulk_managers(5, "子")
+    managers = f.bulk_managers(5, "子")
     content = csv_bytes([row_for(m, course) for m in managers])
     client = english(as_user(world.provider_user))
     url = reverse("training:provider_dashboard")
@@ -472,7 +446,7 @@ def test_the_same_file_uploaded_twice_through_the_page_says_already_imported(
 
 
 def test_a_different_file_with_rows_already_recorded_counts_them_as_duplicates(world, course):
-    managers = bulk_managers(8, "丑")
+    managers = f.bulk_managers(8, "丑")
     first = import_file(world, csv_bytes([row_for(m, course) for m in managers[:5]]))
     assert first.created == 5
 
@@ -653,7 +627,7 @@ def test_another_provider_cannot_download_this_providers_error_report(world, cou
 
 
 def test_row_numbers_in_the_error_report_match_the_sheet_after_a_blank_line(world, course):
-    managers = bulk_managers(3, "寅")
+    managers = f.bulk_managers(3, "寅")
     rows = [row_for(m, course).cells() for m in managers]
     rows[2][2] = "NOPE-7"
     rows.insert(1, [""] * 7)  # a blank line at sheet row 3; the bad row is sheet row 5
