@@ -93,7 +93,7 @@ REDIS_PORT=0
 WEB_PORT=0
 PG_PASSWORD=$pgpw
 REDIS_PASSWORD=$redispw
-# This checkout is for development: manage.py commands run as `make run` does.
+# This checkout is for development: manage.py commands run as make run does.
 DEBUG=true
 SECRET_KEY=dev-$secret
 FIELD_ENCRYPTION_SALTS=$fieldkey
