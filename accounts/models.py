@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
+from simple_history.models import HistoricalRecords
 
 from .validators import mask_id_number, validate_credit_code, validate_mainland_mobile
 
@@ -280,6 +281,12 @@ class ManagerProfile(models.Model):
     completed_at = models.DateTimeField(_("registered"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # The audit trail of the profile. The ID number (and its keyed hash) stay out of it: the
+    # history tables are read by more screens than the profile itself.
+    history = HistoricalRecords(
+        verbose_name=_("profile change"), excluded_fields=["id_number", "id_number_hash", "updated_at"]
+    )
 
     class Meta:
         verbose_name = _("property manager")

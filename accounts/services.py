@@ -248,9 +248,10 @@ def employment_confirm(*, employment: Employment, actor: User) -> Employment:
         emp.decided_at = timezone.now()
         emp.start_date = emp.start_date or timezone.localdate()
         emp.save(update_fields=["status", "decided_by", "decided_at", "start_date"])
-        ManagerProfile.objects.filter(pk=emp.manager_id).update(
-            jurisdiction_id=emp.firm.jurisdiction_id
-        )
+        # save(), not update(): the change of jurisdiction belongs in the profile's history.
+        manager = ManagerProfile.objects.get(pk=emp.manager_id)
+        manager.jurisdiction_id = emp.firm.jurisdiction_id
+        manager.save(update_fields=["jurisdiction", "updated_at"])
     return emp
 
 
@@ -452,6 +453,15 @@ BUREAU_PERMISSIONS = [
     "training.add_hoursrule",
     "training.change_hoursrule",
     "training.view_providerreport",
+    "registry.view_annualfiling",
+    "registry.change_annualfiling",
+    "registry.view_filingwindow",
+    "registry.add_filingwindow",
+    "registry.change_filingwindow",
+    "registry.view_filingextension",
+    "registry.add_filingextension",
+    "registry.change_filingextension",
+    "registry.view_notice",
 ]
 
 

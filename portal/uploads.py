@@ -113,6 +113,10 @@ _MB = 1024 * 1024
 #: reported to refuse their built-in PDF viewer in a sandboxed document; if inline PDF previews
 #: come up blank, drop ``sandbox`` for PDFs only (downloads are not affected).
 SERVE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+#: PDFs are shown in our own pages (filing proofs in a frame). Chromium's PDF viewer does not
+#: run in a sandboxed document, so PDFs get no ``sandbox``; they were refused at upload if they
+#: held scripts, launch actions or embedded files, and may only be framed by our own pages.
+SERVE_CSP_PDF = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 _MESSAGES = {
     "too_large": _("The file is %(size)s MB; the largest allowed is %(limit)s MB."),
@@ -584,5 +588,7 @@ def serve_private_file(
     response["Content-Disposition"] = content_disposition(shown_name, inline=inline)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = SERVE_CSP
+    response["Content-Security-Policy"] = (
+        SERVE_CSP_PDF if content_type == "application/pdf" else SERVE_CSP
+    )
     return response

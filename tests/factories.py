@@ -203,3 +203,62 @@ def bulk_managers(
             batch_size=batch_size,
         )
     return profiles
+
+
+# --- registry ----------------------------------------------------------------------------------
+
+
+def png_bytes(color: str = "white") -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), color).save(out, "PNG")
+    return out.getvalue()
+
+
+def upload(name: str = "证件.png", content: bytes | None = None):
+    """An uploaded PNG file as a browser would send it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content or png_bytes(), content_type="image/png")
+
+
+def add_proofs(filing, *, kinds=None, by=None):
+    """Store a small PNG as each proof of the filing (all five by default), bypassing services."""
+    from django.core.files.base import ContentFile
+
+    from registry.models import FilingProof
+
+    proofs = []
+    for kind in kinds or FilingProof.Kind.values:
+        proof = FilingProof(
+            filing=filing,
+            kind=kind,
+            original_name=f"{kind}.png",
+            mime="image/png",
+            size=100,
+            uploaded_by=by or filing.manager.user,
+        )
+        proof._detected_mime = "image/png"
+        proof.file.save(f"{kind}.png", ContentFile(png_bytes()), save=False)
+        proof.save()
+        proofs.append(proof)
+    return proofs
+
+
+def open_window(jurisdiction, year: int, today: dt.date | None = None):
+    """A filing window for `year` that is open today (and a few weeks more)."""
+    from registry.models import FilingWindow
+
+    today = today or timezone.localdate()
+    window, _ = FilingWindow.objects.update_or_create(
+        jurisdiction=jurisdiction,
+        year=year,
+        defaults={
+            "opens_on": today - dt.timedelta(days=10),
+            "closes_on": today + dt.timedelta(days=30),
+        },
+    )
+    return window

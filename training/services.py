@@ -93,6 +93,24 @@ def _editable(record: StudyRecord) -> None:
         raise DomainError(
             _("Only your own records awaiting verification can be changed."), code="locked"
         )
+    _not_in_submitted_filing(record.manager_id, record.completed_on.year)
+
+
+def _not_in_submitted_filing(manager_id: int, year: int) -> None:
+    """A year's records are what its filing reported: once submitted, they stay as they are."""
+    from registry.models import AnnualFiling
+
+    if AnnualFiling.objects.filter(
+        manager_id=manager_id, year=year, status__in=AnnualFiling.LOCKED
+    ).exists():
+        raise DomainError(
+            _(
+                "Your %(year)s filing has been submitted; the records of that year can no longer "
+                "change. Withdraw the filing first if it still awaits your firm."
+            )
+            % {"year": year},
+            code="filed",
+        )
 
 
 def study_record_save(
@@ -110,6 +128,8 @@ def study_record_save(
         else:
             record = StudyRecord.objects.get(pk=record.pk, manager=manager)
             _editable(record)
+        if data.get("completed_on") is not None:
+            _not_in_submitted_filing(manager.pk, data["completed_on"].year)
         _raise(
             _own_record_errors(
                 manager=manager,

@@ -1,0 +1,420 @@
+"""Bureau staff review filings here: the list of their jurisdiction's filings with filters and
+search, the detail with snapshot, proofs, compliance and history, approve and return (as
+actions and as buttons), windows and extensions. Everything goes through the scoped selectors
+and the workflow services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.admin import BureauScopedAdmin, JurisdictionListFilter
+from accounts.models import ManagerProfile
+from accounts.roles import Role, roles_of
+from accounts.selectors import firm_list_for, jurisdiction_list_for, manager_list_for
+from portal.exceptions import DomainError
+
+from . import selectors, services
+from .display import snapshot_compliance, snapshot_rows
+from .forms import ReturnForm
+from .models import AnnualFiling, FilingExtension, FilingProof, FilingWindow, Notice
+
+
+class FilingJurisdictionFilter(JurisdictionListFilter):
+    title = _("county")
+    parameter_name = "county"
+    field_path = "jurisdiction__path"
+
+
+class FirmFilter(admin.SimpleListFilter):
+    """Firms of the official's jurisdiction only. Long lists: the county filter narrows first."""
+
+    title = _("firm")
+    parameter_name = "firm"
+
+    def lookups(self, request, model_admin):
+        firms = firm_list_for(user=request.user)
+        county = request.GET.get("county")
+        if county:
+            place = jurisdiction_list_for(user=request.user).filter(pk=county).first()
+            if place is not None:
+                firms = firms.filter(jurisdiction__path__startswith=place.path)
+        return [(f.pk, f.name) for f in firms.order_by("name")[:200]]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(firm_id=self.value())
+        return queryset
+
+
+def _report(model_admin, request, results: list[tuple[AnnualFiling, str | None]], done_msg):
+    """One message per filing that was not changed, and a count of those that were."""
+    done = [f for f, error in results if error is None]
+    if done:
+        model_admin.message_user(request, done_msg(len(done)), messages.SUCCESS)
+    for filing, error in results:
+        if error is not None:
+            model_admin.message_user(
+                request, f"{filing.manager.real_name} ({filing.year}): {error}", messages.WARNING
+            )
+
+
+@admin.register(AnnualFiling)
+class AnnualFilingAdmin(BureauScopedAdmin):
+    list_display = [
+        "manager_name",
+        "registration_number",
+        "year",
+        "firm",
+        "jurisdiction",
+        "status",
+        "submitted_at",
+        "firm_approved_at",
+    ]
+    list_filter = ["status", "year", FilingJurisdictionFilter, FirmFilter]
+    search_fields = ["manager__real_name", "=manager__registration_number", "firm__name"]
+    list_select_related = ["manager", "firm", "jurisdiction"]
+    list_per_page = 100
+    show_full_result_count = False  # one COUNT fewer on every page of a 50,000-row list
+    actions = ["approve", "return_filings"]
+    change_form_template = "admin/registry/annualfiling/change_form.html"
+    ordering = ["firm_approved_at", "pk"]
+    readonly_fields = [
+        "manager",
+        "year",
+        "status",
+        "firm",
+        "jurisdiction",
+        "round",
+        "submitted_at",
+        "firm_approved_at",
+        "approved_at",
+        "certificate_code",
+        "return_reason",
+    ]
+    fields = readonly_fields
+
+    def scoped_queryset(self, request):
+        return selectors.filing_list_for(user=request.user)
+
+    @admin.display(description=_("manager"), ordering="manager__real_name")
+    def manager_name(self, obj):
+        return obj.manager.real_name
+
+    @admin.display(description=_("registration number"))
+    def registration_number(self, obj):
+        return obj.manager.registration_number
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # "Change" here means reviewing: the fields themselves are read-only.
+        return request.user.is_superuser or roles_of(request.user).role == Role.BUREAU
+
+    # --- the detail page ------------------------------------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        filing = get_object_or_404(self.get_queryset(request), pk=object_id)
+        filing = selectors.filing_detail(filing)
+        current = selectors.current_proofs(filing)
+        compliance = None
+        from training.selectors import compliance_for
+
+        compliance = compliance_for(manager=filing.manager, year=filing.year)
+        extra = {
+            "filing": filing,
+            "snapshot_rows": snapshot_rows(filing.snapshot),
+            "snapshot_compliance": snapshot_compliance(filing.snapshot),
+            "current_compliance": compliance,
+            "current_proofs": [current[k] for k in FilingProof.Kind.values if k in current],
+            "old_proofs": [p for p in filing.proofs.all() if p.replaced_at is not None],
+            "audit": _audit_trail(filing),
+            "can_decide": filing.status == AnnualFiling.Status.AWAITING_BUREAU,
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<int:pk>/approve/",
+                self.admin_site.admin_view(self.approve_view),
+                name="%s_%s_approve" % info,
+            ),
+            path(
+                "<int:pk>/return/",
+                self.admin_site.admin_view(self.return_view),
+                name="%s_%s_return" % info,
+            ),
+            *super().get_urls(),
+        ]
+
+    def _filing_or_404(self, request, pk):
+        return get_object_or_404(self.get_queryset(request), pk=pk)
+
+    def approve_view(self, request, pk):
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:registry_annualfiling_change", args=[pk]))
+        filing = self._filing_or_404(request, pk)
+        try:
+            services.filing_bureau_approve(actor=request.user, filing=filing)
+        except DomainError as exc:
+            for message in exc.messages:
+                self.message_user(request, message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("%(filing)s approved. The manager can now download the certificate.")
+                % {"filing": filing},
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(reverse("admin:registry_annualfiling_change", args=[pk]))
+
+    def return_view(self, request, pk):
+        filing = self._filing_or_404(request, pk)
+        form = ReturnForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.filing_bureau_return(
+                    actor=request.user, filing=filing, reason=form.cleaned_data["reason"]
+                )
+            except DomainError as exc:
+                for message in exc.messages:
+                    self.message_user(request, message, messages.ERROR)
+            else:
+                self.message_user(
+                    request, _("%(filing)s returned to the manager.") % {"filing": filing}
+                )
+            return HttpResponseRedirect(reverse("admin:registry_annualfiling_change", args=[pk]))
+        return TemplateResponse(
+            request,
+            "admin/registry/annualfiling/return.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Return filings to the managers"),
+                "filings": [filing],
+                "form": form,
+                "opts": self.opts,
+                "single": True,
+            },
+        )
+
+    # --- actions --------------------------------------------------------------------------
+
+    @admin.action(description=_("Approve the selected filings"), permissions=["change"])
+    def approve(self, request, queryset):
+        results = []
+        for filing in queryset.select_related("manager"):
+            try:
+                services.filing_bureau_approve(actor=request.user, filing=filing)
+            except (DomainError, PermissionDenied) as exc:
+                results.append((filing, _error_text(exc)))
+            else:
+                results.append((filing, None))
+        _report(
+            self,
+            request,
+            results,
+            lambda n: ngettext("%(n)d filing approved.", "%(n)d filings approved.", n) % {"n": n},
+        )
+
+    @admin.action(
+        description=_("Return the selected filings (asks for a reason)"), permissions=["change"]
+    )
+    def return_filings(self, request, queryset):
+        if "apply" in request.POST:
+            form = ReturnForm(request.POST)
+            if form.is_valid():
+                results = []
+                for filing in queryset.select_related("manager"):
+                    try:
+                        services.filing_bureau_return(
+                            actor=request.user, filing=filing, reason=form.cleaned_data["reason"]
+                        )
+                    except (DomainError, PermissionDenied) as exc:
+                        results.append((filing, _error_text(exc)))
+                    else:
+                        results.append((filing, None))
+                _report(
+                    self,
+                    request,
+                    results,
+                    lambda n: (
+                        ngettext("%(n)d filing returned.", "%(n)d filings returned.", n) % {"n": n}
+                    ),
+                )
+                return None
+        else:
+            form = ReturnForm()
+        return render(
+            request,
+            "admin/registry/annualfiling/return.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Return filings to the managers"),
+                "filings": queryset.select_related("manager"),
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.opts,
+            },
+        )
+
+
+def _error_text(exc) -> str:
+    if isinstance(exc, DomainError):
+        return " ".join(exc.messages)
+    return str(_("Not in your jurisdiction."))
+
+
+def _audit_trail(filing: AnnualFiling) -> list[dict]:
+    """Every recorded change of the filing, its proofs and the manager's profile, newest first.
+    The profile's history holds no ID number (excluded from the history table)."""
+    rows = []
+    for model, qs in (
+        (_("filing"), AnnualFiling.history.filter(id=filing.pk)),
+        (_("proof"), FilingProof.history.filter(filing_id=filing.pk)),
+        (_("profile"), ManagerProfile.history.filter(id=filing.manager_id)),
+    ):
+        previous = {}
+        entries = list(qs.select_related("history_user").order_by("history_date", "history_id"))
+        for entry in entries:
+            key = entry.id
+            changes = []
+            if entry.history_type == "~" and key in previous:
+                delta = entry.diff_against(previous[key], excluded_fields=["snapshot"])
+                changes = [
+                    f"{entry.instance._meta.get_field(c.field).verbose_name}: {c.old} → {c.new}"
+                    for c in delta.changes
+                ]
+            previous[key] = entry
+            rows.append(
+                {
+                    "when": entry.history_date,
+                    "what": model,
+                    "type": {"+": _("created"), "~": _("changed"), "-": _("deleted")}[
+                        entry.history_type
+                    ],
+                    "label": str(entry.instance) if model != _("profile") else "",
+                    "who": entry.history_user,
+                    "reason": entry.history_change_reason or "",
+                    "changes": changes,
+                }
+            )
+    rows.sort(key=lambda r: r["when"], reverse=True)
+    return rows
+
+
+@admin.register(FilingWindow)
+class FilingWindowAdmin(BureauScopedAdmin):
+    list_display = ["jurisdiction", "year", "opens_on", "closes_on"]
+    list_filter = ["year", JurisdictionListFilter]
+    list_select_related = ["jurisdiction"]
+
+    def scoped_queryset(self, request):
+        return FilingWindow.objects.filter(
+            jurisdiction__in=jurisdiction_list_for(user=request.user)
+        ).select_related("jurisdiction")
+
+
+class ManagerJurisdictionFilter(JurisdictionListFilter):
+    field_path = "manager__jurisdiction__path"
+
+
+class FilingExtensionForm(forms.ModelForm):
+    class Meta:
+        model = FilingExtension
+        fields = ["manager", "year", "until", "reason"]
+
+    def clean(self):
+        data = super().clean()
+        manager, year, until = data.get("manager"), data.get("year"), data.get("until")
+        if manager and year and until:
+            window = selectors.window_for(jurisdiction=manager.jurisdiction, year=year)
+            if until <= window.closes_on:
+                self.add_error(
+                    "until",
+                    _("The new deadline must be after the window closes (%(date)s).")
+                    % {"date": formats.date_format(window.closes_on, "DATE_FORMAT")},
+                )
+        return data
+
+
+@admin.register(FilingExtension)
+class FilingExtensionAdmin(BureauScopedAdmin):
+    form = FilingExtensionForm
+    list_display = ["manager", "year", "until", "reason", "granted_by", "granted_at"]
+    list_filter = ["year", ManagerJurisdictionFilter]
+    search_fields = ["manager__real_name", "=manager__registration_number"]
+    list_select_related = ["manager", "granted_by"]
+    autocomplete_fields = ["manager"]
+    fields = ["manager", "year", "until", "reason"]
+
+    def scoped_queryset(self, request):
+        return FilingExtension.objects.filter(
+            manager__in=manager_list_for(user=request.user)
+        ).select_related("manager", "granted_by")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "manager":
+            kwargs["queryset"] = manager_list_for(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            saved = services.filing_extension_grant(
+                actor=request.user,
+                manager=obj.manager,
+                year=obj.year,
+                until=obj.until,
+                reason=obj.reason,
+            )
+        except DomainError as exc:
+            # The form checks the same rules first; this is only a race with a colleague.
+            raise PermissionDenied(" ".join(exc.messages)) from exc
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(Notice)
+class NoticeAdmin(BureauScopedAdmin):
+    """Notices of the filings in the official's jurisdiction: whether each e-mail went out."""
+
+    list_display = ["created_at", "recipient", "kind", "email_state", "email_error", "read_at"]
+    list_filter = ["email_state", "kind"]
+    list_select_related = ["recipient"]
+    readonly_fields = list_display
+    fields = list_display
+
+    def scoped_queryset(self, request):
+        if request.user.is_superuser:
+            return Notice.objects.select_related("recipient")
+        return Notice.objects.filter(
+            filing__in=selectors.filing_list_for(user=request.user).values("pk")
+        ).select_related("recipient")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

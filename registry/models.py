@@ -1,0 +1,322 @@
+"""The annual filing (年度执业信息登记备案): windows, filings, proofs, review events, notices.
+
+The workflow itself lives in `services.py` (one function per transition); the models only hold
+fields, choices and constraints."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from accounts.models import Firm, Jurisdiction, ManagerProfile
+from portal.uploads import private_upload_to
+
+
+class FilingWindow(models.Model):
+    """When a jurisdiction's managers may submit the year's filing. A county without its own
+    window uses its prefecture's, then its province's, then 1 January to 31 March."""
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        verbose_name=_("jurisdiction"),
+        on_delete=models.PROTECT,
+        related_name="filing_windows",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"), help_text=_("The last day submissions are taken."))
+
+    class Meta:
+        verbose_name = _("filing window")
+        verbose_name_plural = _("filing windows")
+        ordering = ["-year", "jurisdiction__path"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jurisdiction", "year"],
+                name="one_filing_window_per_year",
+                violation_error_message=_("This jurisdiction already has a window for the year."),
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")),
+                name="filing_window_closes_after_opening",
+                violation_error_message=_("The window must close on or after the day it opens."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} {self.year}"
+
+
+class FilingExtension(models.Model):
+    """A later deadline granted by bureau staff to one manager for one year."""
+
+    manager = models.ForeignKey(
+        ManagerProfile,
+        verbose_name=_("manager"),
+        on_delete=models.PROTECT,
+        related_name="filing_extensions",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    until = models.DateField(_("new deadline"))
+    reason = models.TextField(_("reason"))
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(_("granted"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("filing deadline extension")
+        verbose_name_plural = _("filing deadline extensions")
+        ordering = ["-year", "-granted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manager", "year"],
+                name="one_extension_per_manager_and_year",
+                violation_error_message=_("This manager already has an extension for the year."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manager} {self.year} → {self.until}"
+
+
+class AnnualFiling(models.Model):
+    """One manager's filing for one year. At submission it freezes `snapshot`: the profile, the
+    firm and the year's compliance as the reviewers saw them."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        AWAITING_FIRM = "awaiting_firm", _("Awaiting firm review")
+        AWAITING_BUREAU = "awaiting_bureau", _("Awaiting bureau review")
+        APPROVED = "approved", _("Approved (filed)")
+        RETURNED = "returned", _("Returned")
+
+    #: States in which the manager may change the filing and its proofs.
+    EDITABLE = (Status.DRAFT, Status.RETURNED)
+    #: States in which the filing is under review or decided: the year's records are frozen.
+    LOCKED = (Status.AWAITING_FIRM, Status.AWAITING_BUREAU, Status.APPROVED)
+
+    manager = models.ForeignKey(
+        ManagerProfile, verbose_name=_("manager"), on_delete=models.PROTECT, related_name="filings"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    # The firm and jurisdiction that review the filing, fixed at each submission.
+    firm = models.ForeignKey(
+        Firm,
+        verbose_name=_("firm"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="filings",
+    )
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        verbose_name=_("jurisdiction"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="filings",
+    )
+    snapshot = models.JSONField(_("snapshot at submission"), default=dict, blank=True)
+    round = models.PositiveSmallIntegerField(_("submissions"), default=0)
+    return_reason = models.TextField(_("reason for the last return"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    firm_approved_at = models.DateTimeField(_("forwarded by the firm"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    certificate_code = models.CharField(
+        _("certificate code"), max_length=16, unique=True, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(verbose_name=_("filing change"), excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("annual filing")
+        verbose_name_plural = _("annual filings")
+        ordering = ["-year", "-submitted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manager", "year"],
+                name="one_filing_per_manager_and_year",
+                violation_error_message=_("There is already a filing for this manager and year."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved")
+                | Q(certificate_code__isnull=False, approved_at__isnull=False),
+                name="approved_filing_has_certificate",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "year"], name="filing_status_year_idx"),
+            models.Index(fields=["firm", "status"], name="filing_firm_status_idx"),
+            models.Index(fields=["jurisdiction", "status"], name="filing_jurisdiction_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(name)s · %(year)s filing") % {"name": self.manager, "year": self.year}
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+
+class FilingProof(models.Model):
+    """An uploaded proof of a filing. Replacing one keeps the old row (`replaced_at` set)."""
+
+    class Kind(models.TextChoices):
+        ID_CARD = "id_card", _("ID card")
+        DIPLOMA = "diploma", _("Highest diploma")
+        TITLE = "title", _("Title or skill-level certificate")
+        CE = "ce", _("Continuing-education proof")
+        CONTRACT = "contract", _("Labour contract with the current firm")
+
+    filing = models.ForeignKey(
+        AnnualFiling, verbose_name=_("filing"), on_delete=models.PROTECT, related_name="proofs"
+    )
+    kind = models.CharField(_("proof"), max_length=16, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=private_upload_to("proofs"), max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    mime = models.CharField(max_length=32, editable=False)
+    size = models.PositiveIntegerField(_("size"), default=0)
+    generated = models.BooleanField(
+        _("generated by the portal"), default=False, help_text=_("The portal's own transcript.")
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    replaced_at = models.DateTimeField(_("replaced"), null=True, blank=True)
+
+    history = HistoricalRecords(verbose_name=_("proof change"))
+
+    class Meta:
+        verbose_name = _("filing proof")
+        verbose_name_plural = _("filing proofs")
+        ordering = ["kind", "-uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["filing", "kind"],
+                condition=Q(replaced_at__isnull=True),
+                name="one_current_proof_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.original_name}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime.startswith("image/")
+
+
+class ReviewEvent(models.Model):
+    """One transition of a filing: who, when, from which state to which, and why."""
+
+    class Action(models.TextChoices):
+        START = "start", _("Started")
+        SUBMIT = "submit", _("Submitted")
+        WITHDRAW = "withdraw", _("Withdrawn by the manager")
+        FIRM_APPROVE = "firm_approve", _("Approved by the firm and forwarded")
+        FIRM_RETURN = "firm_return", _("Returned by the firm")
+        BUREAU_APPROVE = "bureau_approve", _("Approved by the bureau")
+        BUREAU_RETURN = "bureau_return", _("Returned by the bureau")
+
+    filing = models.ForeignKey(
+        AnnualFiling, verbose_name=_("filing"), on_delete=models.PROTECT, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    from_status = models.CharField(
+        _("from"), max_length=16, choices=AnnualFiling.Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=16, choices=AnnualFiling.Status.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("review event")
+        verbose_name_plural = _("review events")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["filing", "created_at"], name="event_filing_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.filing_id} {self.action}"
+
+
+class Notice(models.Model):
+    """A message for one user in the portal, also sent by e-mail. The text is rendered from
+    `kind` and `params` when shown, so it reads in the reader's language."""
+
+    class Kind(models.TextChoices):
+        FILING_SUBMITTED = "filing_submitted", _("Filing submitted")
+        FILING_TO_REVIEW = "filing_to_review", _("Filing awaiting your review")
+        FILING_WITHDRAWN = "filing_withdrawn", _("Filing withdrawn")
+        FILING_FORWARDED = "filing_forwarded", _("Filing forwarded to the bureau")
+        FILING_RETURNED = "filing_returned", _("Filing returned")
+        FILING_APPROVED = "filing_approved", _("Filing approved")
+
+    class EmailState(models.TextChoices):
+        PENDING = "pending", _("To send")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notices",
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    params = models.JSONField(default=dict, blank=True)
+    link = models.CharField(max_length=200, blank=True)
+    filing = models.ForeignKey(
+        AnnualFiling, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    event = models.ForeignKey(
+        ReviewEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    email_state = models.CharField(
+        _("e-mail"), max_length=16, choices=EmailState.choices, default=EmailState.PENDING
+    )
+    email_error = models.TextField(_("e-mail error"), blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # A task run twice for the same event notifies nobody twice.
+            models.UniqueConstraint(
+                fields=["recipient", "event", "kind"],
+                condition=Q(event__isnull=False),
+                name="one_notice_per_recipient_and_event",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"],
+                name="notice_unread_idx",
+                condition=Q(read_at__isnull=True),
+            ),
+            models.Index(fields=["recipient", "-created_at"], name="notice_recipient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.kind}"

@@ -1,0 +1,244 @@
+"""Reads of the registry: windows and deadlines, filings scoped to a user, notices."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import (
+    BureauMembership,
+    Employment,
+    FirmMembership,
+    Jurisdiction,
+    ManagerProfile,
+    User,
+)
+from accounts.roles import Role, roles_of
+
+from .models import AnnualFiling, FilingExtension, FilingProof, FilingWindow, Notice, ReviewEvent
+
+# --- windows and deadlines -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """When the year's filing may be submitted. The filing of a year reports on that year, so
+    its window is in the next year's first quarter by default (2026's: 2027-01-01 to 03-31)."""
+
+    year: int
+    opens_on: dt.date
+    closes_on: dt.date
+    source: FilingWindow | None  # None: the default first quarter
+
+    def is_open_on(self, day: dt.date) -> bool:
+        return self.opens_on <= day <= self.closes_on
+
+
+def default_window(year: int) -> Window:
+    return Window(
+        year=year,
+        opens_on=dt.date(year + 1, 1, 1),
+        closes_on=dt.date(year + 1, 3, 31),
+        source=None,
+    )
+
+
+def window_for(*, jurisdiction: Jurisdiction | None, year: int) -> Window:
+    """The window of a jurisdiction: its own, else its nearest ancestor's, else 1 Jan - 31 Mar.
+    One query (the ancestors' codes are in the path)."""
+    if jurisdiction is None:
+        return default_window(year)
+    codes = [code for code in jurisdiction.path.split("/") if code]
+    own = (
+        FilingWindow.objects.filter(year=year, jurisdiction__code__in=codes)
+        .select_related("jurisdiction")
+        .order_by("-jurisdiction__path")
+        .first()
+    )
+    if own is None:
+        return default_window(year)
+    return Window(year=year, opens_on=own.opens_on, closes_on=own.closes_on, source=own)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    window: Window
+    extension: FilingExtension | None
+
+    @property
+    def last_day(self) -> dt.date:
+        if self.extension and self.extension.until > self.window.closes_on:
+            return self.extension.until
+        return self.window.closes_on
+
+    def allows(self, day: dt.date) -> bool:
+        return self.window.opens_on <= day <= self.last_day
+
+
+def current_filing_year(*, manager: ManagerProfile, today: dt.date) -> int:
+    """The year a manager is filing for now: last year's until its deadline has passed (the
+    window is in this year's first quarter), this year's after that."""
+    if today <= deadline_for(manager=manager, year=today.year - 1).last_day:
+        return today.year - 1
+    return today.year
+
+
+def deadline_for(*, manager: ManagerProfile, year: int) -> Deadline:
+    return Deadline(
+        window=window_for(jurisdiction=manager.jurisdiction, year=year),
+        extension=FilingExtension.objects.filter(manager=manager, year=year).first(),
+    )
+
+
+# --- filings ---------------------------------------------------------------------------------
+
+
+def filing_list_for(*, user: User) -> QuerySet[AnnualFiling]:
+    """Filings a user may see: a manager his own; a firm's reviewers those the firm reviews of
+    managers it still employs; bureau staff those of their jurisdiction and below."""
+    roles = roles_of(user)
+    qs = AnnualFiling.objects.select_related(
+        "manager", "firm", "jurisdiction", "manager__jurisdiction"
+    )
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    if roles.role == Role.MANAGER and roles.manager_profile:
+        return qs.filter(manager=roles.manager_profile)
+    if roles.role == Role.FIRM:
+        return qs.filter(
+            firm=roles.firm,
+            manager__employments__firm=roles.firm,
+            manager__employments__status=Employment.Status.ACTIVE,
+        )
+    if roles.role == Role.BUREAU:
+        return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path)
+    return qs.none()
+
+
+def filing_get_for(*, user: User, pk: int) -> AnnualFiling:
+    return get_object_or_404(filing_list_for(user=user), pk=pk)
+
+
+def filing_of(*, manager: ManagerProfile, year: int) -> AnnualFiling | None:
+    return (
+        AnnualFiling.objects.filter(manager=manager, year=year)
+        .select_related("firm", "jurisdiction")
+        .first()
+    )
+
+
+def filing_detail(filing: AnnualFiling) -> AnnualFiling:
+    """The filing with its current proofs, all proofs (history) and events, in three queries."""
+    return (
+        AnnualFiling.objects.select_related("manager", "firm", "jurisdiction")
+        .prefetch_related(
+            Prefetch(
+                "proofs",
+                queryset=FilingProof.objects.select_related("uploaded_by").order_by(
+                    "kind", "-uploaded_at", "-pk"
+                ),
+            ),
+            Prefetch(
+                "events",
+                queryset=ReviewEvent.objects.select_related("actor").order_by("created_at", "pk"),
+            ),
+        )
+        .get(pk=filing.pk)
+    )
+
+
+def current_proofs(filing: AnnualFiling) -> dict[str, FilingProof]:
+    """kind → current proof, from the prefetched proofs (see `filing_detail`)."""
+    return {p.kind: p for p in filing.proofs.all() if p.replaced_at is None}
+
+
+def missing_proofs(filing: AnnualFiling) -> list[str]:
+    have = current_proofs(filing)
+    return [kind for kind in FilingProof.Kind.values if kind not in have]
+
+
+def proof_get_for(*, user: User, pk: int) -> FilingProof:
+    return get_object_or_404(
+        FilingProof.objects.select_related("filing").filter(
+            filing__in=filing_list_for(user=user).values("pk")
+        ),
+        pk=pk,
+    )
+
+
+def firm_queue(*, user: User, status: str = "", year: int | None = None, search: str = ""):
+    """The firm's filings (default: those awaiting it), with what the list shows, one query."""
+    qs = filing_list_for(user=user)
+    if status:
+        qs = qs.filter(status=status)
+    if year:
+        qs = qs.filter(year=year)
+    search = search.strip()
+    if search:
+        qs = qs.filter(
+            Q(manager__real_name__icontains=search) | Q(manager__registration_number__iexact=search)
+        )
+    return qs.order_by("submitted_at", "pk")
+
+
+def can_firm_review(*, user: User, filing: AnnualFiling) -> bool:
+    roles = roles_of(user)
+    return (
+        roles.role == Role.FIRM
+        and filing.status == AnnualFiling.Status.AWAITING_FIRM
+        and filing.firm_id == roles.firm.pk
+    )
+
+
+def bureau_reviewers(*, jurisdiction: Jurisdiction) -> QuerySet[User]:
+    """Staff to notify of a filing awaiting the bureau: those of the nearest jurisdiction (the
+    filing's own, else up the tree) that has staff, so a province is not flooded."""
+    codes = [code for code in jurisdiction.path.split("/") if code]
+    nearest = (
+        BureauMembership.objects.filter(jurisdiction__code__in=codes)
+        .order_by("-jurisdiction__path")
+        .values_list("jurisdiction_id", flat=True)
+        .first()
+    )
+    if nearest is None:
+        return User.objects.none()
+    return User.objects.filter(bureau_membership__jurisdiction_id=nearest, is_active=True)
+
+
+def firm_reviewers(*, firm_id: int) -> QuerySet[User]:
+    return User.objects.filter(
+        firm_membership__firm_id=firm_id,
+        firm_membership__role__in=FirmMembership.Role.values,
+        is_active=True,
+    )
+
+
+# --- notices ---------------------------------------------------------------------------------
+
+
+def notice_list_for(*, user: User) -> QuerySet[Notice]:
+    if not user.is_authenticated:
+        return Notice.objects.none()
+    return Notice.objects.filter(recipient=user)
+
+
+def unread_notice_count(*, user: User) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notice.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def certificate_lookup(*, code: str) -> AnnualFiling | None:
+    code = "".join(ch for ch in code.upper() if ch.isalnum())
+    if not code:
+        return None
+    return (
+        AnnualFiling.objects.filter(certificate_code=code, status=AnnualFiling.Status.APPROVED)
+        .select_related("manager")
+        .first()
+    )

@@ -1,0 +1,450 @@
+"""Writes of the registry: the filing workflow, one function per transition.
+
+Every transition takes the acting user, locks the filing row (`select_for_update`), checks who
+may act and the current state, saves, records a `ReviewEvent` and queues the notifications after
+the commit. Two reviewers acting at once: the second waits for the first's lock, then finds the
+state changed and is told what happened. Nothing is written when a check fails."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Employment, ManagerProfile, User
+from accounts.roles import Role, roles_of
+from accounts.selectors import current_employment
+from portal.exceptions import DomainError
+from portal.uploads import validate_upload
+from training.selectors import compliance_for
+
+from . import selectors
+from .models import AnnualFiling, FilingExtension, FilingProof, ReviewEvent
+
+Status = AnnualFiling.Status
+Action = ReviewEvent.Action
+
+#: action → (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    Action.SUBMIT: ((Status.DRAFT, Status.RETURNED), Status.AWAITING_FIRM),
+    Action.WITHDRAW: ((Status.AWAITING_FIRM,), Status.DRAFT),
+    Action.FIRM_APPROVE: ((Status.AWAITING_FIRM,), Status.AWAITING_BUREAU),
+    Action.FIRM_RETURN: ((Status.AWAITING_FIRM,), Status.RETURNED),
+    Action.BUREAU_APPROVE: ((Status.AWAITING_BUREAU,), Status.APPROVED),
+    Action.BUREAU_RETURN: ((Status.AWAITING_BUREAU,), Status.RETURNED),
+}
+
+# No 0/O, 1/I/L: the code is read off paper and typed in by hand.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 12
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _own_manager(actor: User) -> ManagerProfile:
+    roles = roles_of(actor)
+    if roles.role != Role.MANAGER or roles.manager_profile is None:
+        raise PermissionDenied
+    return roles.manager_profile
+
+
+def _lock(filing: AnnualFiling) -> AnnualFiling:
+    return (
+        AnnualFiling.objects.select_for_update(of=("self",))
+        .select_related("manager", "jurisdiction", "firm")
+        .get(pk=filing.pk)
+    )
+
+
+def _date(value: dt.date) -> str:
+    return formats.date_format(value, "DATE_FORMAT")
+
+
+def _state_error(filing: AnnualFiling, action: str) -> DomainError:
+    """Why `action` cannot happen now, naming the last thing that did happen (a double click or
+    a colleague who was quicker)."""
+    last = filing.events.select_related("actor").order_by("-created_at", "-pk").first()
+    if last is not None and last.action != Action.START:
+        return DomainError(
+            _(
+                "This filing is now “%(status)s”: %(action)s by %(actor)s at %(time)s. "
+                "Nothing was changed."
+            )
+            % {
+                "status": filing.get_status_display(),
+                "action": last.get_action_display(),
+                "actor": last.actor.get_full_name() or last.actor.email,
+                "time": formats.date_format(timezone.localtime(last.created_at), "DATETIME_FORMAT"),
+            },
+            code="state",
+        )
+    return DomainError(
+        _("This filing is “%(status)s”; “%(action)s” is not possible now. Nothing was changed.")
+        % {"status": filing.get_status_display(), "action": Action(action).label},
+        code="state",
+    )
+
+
+def _transition(*, filing: AnnualFiling, actor: User, action: str, reason: str = "") -> ReviewEvent:
+    """Move a locked filing along `action`, record the event, notify after the commit."""
+    sources, target = TRANSITIONS[action]
+    if filing.status not in sources:
+        raise _state_error(filing, action)
+    event = ReviewEvent.objects.create(
+        filing=filing,
+        actor=actor,
+        action=action,
+        from_status=filing.status,
+        to_status=target,
+        reason=reason,
+    )
+    filing.status = target
+    filing._change_reason = action  # noqa: SLF001 (simple-history's way to label a change)
+    filing.save()
+    from . import tasks
+
+    transaction.on_commit(lambda: tasks.notify_review_event.delay(event.pk))
+    return event
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(
+            _("Give the reason for the return; the manager will see it."), code="reason"
+        )
+    return reason
+
+
+# --- the manager's side ----------------------------------------------------------------------
+
+
+def filing_start(*, actor: User, year: int) -> AnnualFiling:
+    """Open the manager's filing for `year` (a draft). Repeating it returns the same filing."""
+    manager = _own_manager(actor)
+    existing = selectors.filing_of(manager=manager, year=year)
+    if existing is not None:
+        return existing
+    if not manager.is_complete:
+        raise DomainError(_("Complete your profile first."), code="profile")
+    deadline = selectors.deadline_for(manager=manager, year=year)
+    today = timezone.localdate()
+    if not deadline.allows(today):
+        raise _window_error(deadline, today)
+    try:
+        with transaction.atomic():
+            filing = AnnualFiling.objects.create(
+                manager=manager, year=year, jurisdiction=manager.jurisdiction
+            )
+            ReviewEvent.objects.create(
+                filing=filing, actor=actor, action=Action.START, to_status=Status.DRAFT
+            )
+    except IntegrityError:  # a double click: the other request made it
+        return AnnualFiling.objects.get(manager=manager, year=year)
+    return filing
+
+
+def _window_error(deadline: selectors.Deadline, today: dt.date) -> DomainError:
+    window = deadline.window
+    if today < window.opens_on:
+        return DomainError(
+            _("The %(year)s filing window opens on %(date)s.")
+            % {"year": window.year, "date": _date(window.opens_on)},
+            code="window",
+        )
+    return DomainError(
+        _(
+            "The %(year)s filing window closed on %(date)s. Ask your housing bureau for an "
+            "extension if you could not file in time."
+        )
+        % {"year": window.year, "date": _date(deadline.last_day)},
+        code="window",
+    )
+
+
+def _own_editable(actor: User, filing: AnnualFiling) -> AnnualFiling:
+    manager = _own_manager(actor)
+    filing = _lock(filing)
+    if filing.manager_id != manager.pk:
+        raise PermissionDenied
+    if not filing.is_editable:
+        raise DomainError(
+            _(
+                "This filing is “%(status)s”; its proofs can be changed only in a draft or after a return."
+            )
+            % {"status": filing.get_status_display()},
+            code="state",
+        )
+    return filing
+
+
+def filing_proof_upload(
+    *, actor: User, filing: AnnualFiling, kind: str, file, generated: bool = False
+) -> FilingProof:
+    """Add a proof of `kind`, or replace the current one (the old file stays in the history)."""
+    if kind not in FilingProof.Kind.values:
+        raise DomainError(_("Unknown kind of proof."), code="kind")
+    mime = getattr(file, "detected_mime", None) or validate_upload(file)
+    with transaction.atomic():
+        filing = _own_editable(actor, filing)
+        now = timezone.now()
+        for old in FilingProof.objects.select_for_update().filter(
+            filing=filing, kind=kind, replaced_at__isnull=True
+        ):
+            old.replaced_at = now
+            old._change_reason = "replaced"  # noqa: SLF001
+            old.save(update_fields=["replaced_at"])
+        proof = FilingProof(
+            filing=filing,
+            kind=kind,
+            original_name=(getattr(file, "name", "") or "proof")[:255],
+            mime=mime,
+            size=getattr(file, "size", 0) or 0,
+            generated=generated,
+            uploaded_by=actor,
+        )
+        proof._detected_mime = mime  # noqa: SLF001 (PrivateUploadTo reads it)
+        proof.file.save(proof.original_name, file, save=False)
+        proof.save()
+    return proof
+
+
+def filing_proof_use_transcript(*, actor: User, filing: AnnualFiling) -> FilingProof:
+    """Use the portal's transcript of the filing year as the continuing-education proof."""
+    from training.pdf import transcript_pdf
+
+    manager = _own_manager(actor)
+    content = ContentFile(transcript_pdf(manager=manager, year=filing.year))
+    content.name = f"学时证明-{filing.year}.pdf"
+    content.detected_mime = "application/pdf"
+    return filing_proof_upload(
+        actor=actor, filing=filing, kind=FilingProof.Kind.CE, file=content, generated=True
+    )
+
+
+def filing_submission_errors(*, filing: AnnualFiling, today: dt.date) -> list[str]:
+    """Everything that stops the filing from being submitted today; empty when nothing does."""
+    errors: list[str] = []
+    manager = filing.manager
+    deadline = selectors.deadline_for(manager=manager, year=filing.year)
+    if not deadline.allows(today):
+        errors.append(str(_window_error(deadline, today).messages[0]))
+    if current_employment(manager=manager) is None:
+        errors.append(
+            str(
+                _(
+                    "You have no confirmed current employment. Ask your firm to confirm it (or "
+                    "request it under Employment) before submitting."
+                )
+            )
+        )
+    have = set(
+        FilingProof.objects.filter(filing=filing, replaced_at__isnull=True).values_list(
+            "kind", flat=True
+        )
+    )
+    for kind in FilingProof.Kind:
+        if kind.value not in have:
+            errors.append(str(_("Missing proof: %(kind)s.") % {"kind": kind.label}))
+    return errors
+
+
+def _snapshot(manager: ManagerProfile, employment: Employment, year: int) -> dict:
+    """What the reviewers see: frozen at submission, so later edits do not change it. The ID
+    number is kept masked only."""
+    compliance = compliance_for(manager=manager, year=year)
+    firm = employment.firm
+
+    def dec(value):
+        return None if value is None else str(value)
+
+    return {
+        "profile": {
+            "real_name": manager.real_name,
+            "masked_id_number": manager.masked_id_number,
+            "registration_number": manager.registration_number,
+            "phone": manager.phone,
+            "education": manager.education,
+            "title": manager.title,
+            "skill_level": manager.skill_level,
+            "certificate_number": manager.certificate_number,
+        },
+        "firm": {
+            "id": firm.pk,
+            "name": firm.name,
+            "credit_code": firm.credit_code,
+            "jurisdiction": firm.jurisdiction.name,
+        },
+        "employment": {
+            "position": employment.position,
+            "start_date": employment.start_date.isoformat() if employment.start_date else None,
+        },
+        "compliance": {
+            "year": year,
+            "has_rule": compliance.has_rule,
+            "required_year": dec(compliance.required_year),
+            "required_cycle": dec(compliance.required_cycle),
+            "cycle_start": compliance.cycle_start,
+            "hours_year": dec(compliance.hours_year),
+            "hours_cycle": dec(compliance.hours_cycle),
+            "hours_needed": dec(compliance.hours_needed),
+            "compliant": compliance.compliant,
+        },
+    }
+
+
+def filing_submit(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
+    manager = _own_manager(actor)
+    with transaction.atomic():
+        filing = _lock(filing)
+        if filing.manager_id != manager.pk:
+            raise PermissionDenied
+        if filing.status not in TRANSITIONS[Action.SUBMIT][0]:
+            raise _state_error(filing, Action.SUBMIT)
+        errors = filing_submission_errors(filing=filing, today=timezone.localdate())
+        if errors:
+            raise DomainError(errors, code="incomplete")
+        employment = current_employment(manager=filing.manager)
+        employment.firm = (
+            type(employment.firm).objects.select_related("jurisdiction").get(pk=employment.firm_id)
+        )
+        filing.snapshot = _snapshot(filing.manager, employment, filing.year)
+        filing.firm = employment.firm
+        filing.jurisdiction = employment.firm.jurisdiction
+        filing.round += 1
+        filing.submitted_at = timezone.now()
+        filing.firm_approved_at = None
+        _transition(filing=filing, actor=actor, action=Action.SUBMIT)
+    return filing
+
+
+def filing_withdraw(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
+    manager = _own_manager(actor)
+    with transaction.atomic():
+        filing = _lock(filing)
+        if filing.manager_id != manager.pk:
+            raise PermissionDenied
+        _transition(filing=filing, actor=actor, action=Action.WITHDRAW)
+    return filing
+
+
+# --- the firm's review -----------------------------------------------------------------------
+
+
+def _lock_for_firm(actor: User, filing: AnnualFiling) -> AnnualFiling:
+    roles = roles_of(actor)
+    if roles.role != Role.FIRM:
+        raise PermissionDenied
+    # The firm's scoped read: only filings it reviews, of managers it still employs.
+    locked = (
+        selectors.filing_list_for(user=actor)
+        .select_for_update(of=("self",))
+        .filter(pk=filing.pk)
+        .first()
+    )
+    if locked is None:
+        raise PermissionDenied
+    return locked
+
+
+def filing_firm_approve(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
+    """Approve at the firm stage and forward to the bureau."""
+    with transaction.atomic():
+        filing = _lock_for_firm(actor, filing)
+        filing.firm_approved_at = timezone.now()
+        _transition(filing=filing, actor=actor, action=Action.FIRM_APPROVE)
+    return filing
+
+
+def filing_firm_return(*, actor: User, filing: AnnualFiling, reason: str) -> AnnualFiling:
+    reason = _reason(reason)
+    with transaction.atomic():
+        filing = _lock_for_firm(actor, filing)
+        filing.return_reason = reason
+        _transition(filing=filing, actor=actor, action=Action.FIRM_RETURN, reason=reason)
+    return filing
+
+
+# --- the bureau's review ---------------------------------------------------------------------
+
+
+def _lock_for_bureau(actor: User, filing: AnnualFiling) -> AnnualFiling:
+    if not (actor.is_superuser or roles_of(actor).role == Role.BUREAU):
+        raise PermissionDenied
+    locked = (
+        selectors.filing_list_for(user=actor)
+        .select_for_update(of=("self",))
+        .filter(pk=filing.pk)
+        .first()
+    )
+    if locked is None:
+        raise PermissionDenied
+    return locked
+
+
+def _new_certificate_code() -> str:
+    while True:
+        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if not AnnualFiling.objects.filter(certificate_code=code).exists():
+            return code
+
+
+def filing_bureau_approve(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
+    """Approve (备案): the filing is done and its certificate can be downloaded."""
+    with transaction.atomic():
+        filing = _lock_for_bureau(actor, filing)
+        if filing.status == Status.AWAITING_BUREAU:
+            filing.approved_at = timezone.now()
+            filing.certificate_code = filing.certificate_code or _new_certificate_code()
+        _transition(filing=filing, actor=actor, action=Action.BUREAU_APPROVE)
+    return filing
+
+
+def filing_bureau_return(*, actor: User, filing: AnnualFiling, reason: str) -> AnnualFiling:
+    reason = _reason(reason)
+    with transaction.atomic():
+        filing = _lock_for_bureau(actor, filing)
+        filing.return_reason = reason
+        _transition(filing=filing, actor=actor, action=Action.BUREAU_RETURN, reason=reason)
+    return filing
+
+
+# --- windows and extensions ------------------------------------------------------------------
+
+
+def filing_extension_grant(
+    *, actor: User, manager: ManagerProfile, year: int, until: dt.date, reason: str
+) -> FilingExtension:
+    """Give one manager a later deadline for a year (or change the one given)."""
+    from accounts.selectors import manager_list_for
+
+    if not (actor.is_superuser or roles_of(actor).role == Role.BUREAU):
+        raise PermissionDenied
+    if not manager_list_for(user=actor).filter(pk=manager.pk).exists():
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError({"reason": [_("Give the reason for the extension.")]}, code="reason")
+    window = selectors.window_for(jurisdiction=manager.jurisdiction, year=year)
+    if until <= window.closes_on:
+        raise DomainError(
+            {
+                "until": [
+                    _("The new deadline must be after the window closes (%(date)s).")
+                    % {"date": _date(window.closes_on)}
+                ]
+            },
+            code="until",
+        )
+    extension, _created = FilingExtension.objects.update_or_create(
+        manager=manager,
+        year=year,
+        defaults={"until": until, "reason": reason, "granted_by": actor},
+    )
+    return extension

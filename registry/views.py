@@ -1,0 +1,348 @@
+"""Pages of the annual filing: the manager's filing, the firm's review queue, notices and the
+public certificate check. Thin: scoped selector, form, one service, message, redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.decorators import firm_required, manager_required, role_required
+from accounts.roles import Role, roles_of
+from accounts.selectors import current_employment
+from portal.exceptions import DomainError
+from portal.uploads import content_disposition, serve_private_file
+
+from . import selectors, services
+from .display import snapshot_compliance, snapshot_rows
+from .forms import ProofUploadForm, ReturnForm, VerifyForm
+from .models import AnnualFiling, FilingProof
+from .notices import notice_body, notice_title
+from .pdf import format_code
+
+
+def _errors_to_messages(request, exc: DomainError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _ordered_proofs(filing: AnnualFiling) -> list[FilingProof]:
+    current = selectors.current_proofs(filing)
+    return [current[kind] for kind in FilingProof.Kind.values if kind in current]
+
+
+def _my_filing_url(filing: AnnualFiling) -> str:
+    return reverse("registry:my_filing") + f"?year={filing.year}"
+
+
+# --- the manager -----------------------------------------------------------------------------
+
+
+@manager_required
+def my_filing(request):
+    """The manager's filing of a year (default: the one being filed now), with its checklist."""
+    manager = roles_of(request.user).manager_profile
+    today = timezone.localdate()
+    current = selectors.current_filing_year(manager=manager, today=today)
+    try:
+        year = int(request.GET.get("year", current))
+    except ValueError:
+        year = current
+    if not 2000 <= year <= today.year + 1:
+        year = current
+    filing = selectors.filing_of(manager=manager, year=year)
+    deadline = selectors.deadline_for(manager=manager, year=year)
+    context = {
+        "year": year,
+        "years": sorted(
+            set(manager.filings.values_list("year", flat=True)) | {current, year}, reverse=True
+        ),
+        "deadline": deadline,
+        "window_open": deadline.allows(today),
+        "employment": current_employment(manager=manager),
+        "filing": None,
+    }
+    if filing is not None:
+        filing = selectors.filing_detail(filing)
+        proofs = selectors.current_proofs(filing)
+        context.update(
+            filing=filing,
+            checklist=[(kind, proofs.get(kind.value)) for kind in FilingProof.Kind],
+            old_proofs=[p for p in filing.proofs.all() if p.replaced_at is not None],
+            problems=(
+                services.filing_submission_errors(filing=filing, today=today)
+                if filing.is_editable
+                else []
+            ),
+            upload_form=ProofUploadForm(),
+            can_withdraw=filing.status == AnnualFiling.Status.AWAITING_FIRM,
+        )
+    return render(request, "registry/filing_manager.html", context)
+
+
+@manager_required
+@require_POST
+def filing_start(request):
+    try:
+        year = int(request.POST.get("year", ""))
+    except ValueError:
+        raise Http404 from None
+    try:
+        filing = services.filing_start(actor=request.user, year=year)
+    except DomainError as exc:
+        _errors_to_messages(request, exc)
+        return redirect(reverse("registry:my_filing") + f"?year={year}")
+    return redirect(_my_filing_url(filing))
+
+
+@manager_required
+@require_POST
+def proof_upload(request, pk):
+    filing = selectors.filing_get_for(user=request.user, pk=pk)
+    form = ProofUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            proof = services.filing_proof_upload(
+                actor=request.user,
+                filing=filing,
+                kind=form.cleaned_data["kind"],
+                file=form.cleaned_data["file"],
+            )
+        except DomainError as exc:
+            _errors_to_messages(request, exc)
+        else:
+            messages.success(request, _("%(kind)s uploaded.") % {"kind": proof.get_kind_display()})
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(_my_filing_url(filing))
+
+
+@manager_required
+@require_POST
+def proof_use_transcript(request, pk):
+    filing = selectors.filing_get_for(user=request.user, pk=pk)
+    try:
+        services.filing_proof_use_transcript(actor=request.user, filing=filing)
+    except DomainError as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(request, _("The portal's transcript is attached as the CE proof."))
+    return redirect(_my_filing_url(filing))
+
+
+@manager_required
+@require_POST
+def filing_submit(request, pk):
+    filing = selectors.filing_get_for(user=request.user, pk=pk)
+    try:
+        services.filing_submit(actor=request.user, filing=filing)
+    except DomainError as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(request, _("Your filing was submitted to your firm for review."))
+    return redirect(_my_filing_url(filing))
+
+
+@manager_required
+@require_POST
+def filing_withdraw(request, pk):
+    filing = selectors.filing_get_for(user=request.user, pk=pk)
+    try:
+        services.filing_withdraw(actor=request.user, filing=filing)
+    except DomainError as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(request, _("Your filing was withdrawn; it is a draft again."))
+    return redirect(_my_filing_url(filing))
+
+
+@manager_required
+def filing_certificate(request, pk):
+    filing = selectors.filing_get_for(user=request.user, pk=pk)
+    if filing.status != AnnualFiling.Status.APPROVED:
+        raise Http404
+    from .pdf import certificate_pdf
+
+    response = HttpResponse(certificate_pdf(filing=filing), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition(
+        f"备案证明-{filing.year}-{filing.manager.registration_number}.pdf", inline=False
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@role_required(Role.MANAGER, Role.FIRM, Role.BUREAU, Role.ADMIN)
+@xframe_options_sameorigin
+def proof_file(request, pk):
+    """A proof, for the manager, the reviewing firm and the bureau (embeddable in our pages)."""
+    proof = selectors.proof_get_for(user=request.user, pk=pk)
+    return serve_private_file(proof.file, download_name=proof.original_name)
+
+
+# --- the firm --------------------------------------------------------------------------------
+
+
+@firm_required
+def firm_queue(request):
+    status = request.GET.get("status", AnnualFiling.Status.AWAITING_FIRM)
+    if status not in AnnualFiling.Status.values and status != "all":
+        status = AnnualFiling.Status.AWAITING_FIRM
+    search = request.GET.get("q", "").strip()
+    filings = selectors.firm_queue(
+        user=request.user, status="" if status == "all" else status, search=search
+    )
+    page = Paginator(filings, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "registry/filing_firm_queue.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": AnnualFiling.Status.choices,
+            "q": search,
+            "can_bulk": status == AnnualFiling.Status.AWAITING_FIRM,
+            "query": urlencode({"status": status, "q": search}),
+        },
+    )
+
+
+@firm_required
+@require_POST
+def firm_bulk_approve(request):
+    """Approve several filings; each one's result is listed (a colleague may have been first)."""
+    ids = [int(x) for x in request.POST.getlist("filing") if x.isdigit()][:200]
+    filings = list(selectors.filing_list_for(user=request.user).filter(pk__in=ids))
+    results = []
+    for filing in sorted(filings, key=lambda f: f.manager.real_name):
+        try:
+            services.filing_firm_approve(actor=request.user, filing=filing)
+        except (DomainError, PermissionDenied) as exc:
+            message = exc.messages[0] if isinstance(exc, DomainError) else _("Not allowed.")
+            results.append((filing, False, message))
+        else:
+            results.append((filing, True, _("Approved and forwarded to the bureau.")))
+    if not results:
+        messages.warning(request, _("Select at least one filing."))
+        return redirect("registry:firm_queue")
+    done = sum(1 for _f, ok, _m in results if ok)
+    return render(
+        request,
+        "registry/filing_firm_bulk_result.html",
+        {"results": results, "done": done, "failed": len(results) - done},
+    )
+
+
+@firm_required
+def firm_filing_detail(request, pk):
+    filing = selectors.filing_detail(selectors.filing_get_for(user=request.user, pk=pk))
+    return render(
+        request,
+        "registry/filing_firm_detail.html",
+        {
+            "filing": filing,
+            "current_proofs": _ordered_proofs(filing),
+            "snapshot_rows": snapshot_rows(filing.snapshot),
+            "snapshot_compliance": snapshot_compliance(filing.snapshot),
+            "can_review": selectors.can_firm_review(user=request.user, filing=filing),
+            "return_form": ReturnForm(),
+        },
+    )
+
+
+@firm_required
+@require_POST
+def firm_filing_approve(request, pk):
+    filing = selectors.filing_get_for(user=request.user, pk=pk)
+    try:
+        services.filing_firm_approve(actor=request.user, filing=filing)
+    except DomainError as exc:
+        _errors_to_messages(request, exc)
+        return redirect("registry:firm_filing_detail", pk=filing.pk)
+    messages.success(
+        request,
+        _("%(name)s's filing was approved and forwarded to the bureau.")
+        % {"name": filing.manager.real_name},
+    )
+    return redirect("registry:firm_queue")
+
+
+@firm_required
+@require_POST
+def firm_filing_return(request, pk):
+    filing = selectors.filing_get_for(user=request.user, pk=pk)
+    form = ReturnForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for the return; the manager will see it."))
+        return redirect("registry:firm_filing_detail", pk=filing.pk)
+    try:
+        services.filing_firm_return(
+            actor=request.user, filing=filing, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as exc:
+        _errors_to_messages(request, exc)
+        return redirect("registry:firm_filing_detail", pk=filing.pk)
+    messages.success(
+        request,
+        _("%(name)s's filing was returned with your reason.") % {"name": filing.manager.real_name},
+    )
+    return redirect("registry:firm_queue")
+
+
+# --- notices ---------------------------------------------------------------------------------
+
+
+@role_required(
+    Role.MANAGER, Role.FIRM, Role.BUREAU, Role.PROVIDER, Role.ADMIN, complete_profile=False
+)
+def notices(request):
+    """The user's notices, newest first. Opening the list marks the shown ones as read."""
+    page = Paginator(selectors.notice_list_for(user=request.user), 30).get_page(
+        request.GET.get("page")
+    )
+    unread = [n.pk for n in page if n.read_at is None]
+    for notice in page:
+        notice.title, notice.body = notice_title(notice), notice_body(notice)
+    response = render(request, "registry/notice_list.html", {"page": page, "unread": set(unread)})
+    if unread:
+        selectors.notice_list_for(user=request.user).filter(pk__in=unread).update(
+            read_at=timezone.now()
+        )
+    return response
+
+
+# --- public ----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+def verify(request, code=None):
+    """The public check of a certificate: genuine or not, and the year's status. Nothing
+    private: the name, the registration number, the firm, the year and the approval date."""
+    if code is None:
+        form = VerifyForm(request.GET or None)
+        if form.is_valid():
+            clean = "".join(ch for ch in form.cleaned_data["code"].upper() if ch.isalnum())
+            return redirect("registry:verify", code=clean or "0")
+        return render(request, "registry/verify.html", {"form": form})
+    filing = selectors.certificate_lookup(code=code)
+    return render(
+        request,
+        "registry/verify.html",
+        {
+            "form": VerifyForm(initial={"code": code}),
+            "code": code,
+            "filing": filing,
+            "display_code": format_code(filing.certificate_code) if filing else "",
+            "firm_name": (filing.snapshot.get("firm") or {}).get("name", "") if filing else "",
+        },
+        status=200 if filing else 404,
+    )
