@@ -150,17 +150,16 @@ class AnnualFilingAdmin(BureauScopedAdmin):
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
         return [
             path(
                 "<int:pk>/approve/",
                 self.admin_site.admin_view(self.approve_view),
-                name="%s_%s_approve" % info,
+                name="registry_annualfiling_approve",
             ),
             path(
                 "<int:pk>/return/",
                 self.admin_site.admin_view(self.return_view),
-                name="%s_%s_return" % info,
+                name="registry_annualfiling_return",
             ),
             *super().get_urls(),
         ]
