@@ -1,0 +1,127 @@
+"""Each transition notifies the next actor and the manager, in the portal and by e-mail in the
+recipient's language, after the commit and once."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from registry import services, tasks
+from registry.models import Notice, ReviewEvent
+
+
+def kinds(user):
+    return sorted(Notice.objects.filter(recipient=user).values_list("kind", flat=True))
+
+
+def test_submission_notifies_the_manager_and_the_firms_reviewers(submitted, filing_world):
+    w = filing_world
+    assert kinds(w.manager.user) == ["filing_submitted"]
+    assert kinds(w.reviewer) == ["filing_to_review"]
+    assert kinds(w.other_reviewer) == [] and kinds(w.bureau) == []
+    assert {m.to[0] for m in mail.outbox} == {w.manager.user.email, w.reviewer.email}
+    assert Notice.objects.filter(email_state="sent").count() == 2
+
+
+def test_forwarding_notifies_the_county_bureau_not_the_province(forwarded, filing_world):
+    w = filing_world
+    assert kinds(w.bureau) == ["filing_to_review"]
+    assert kinds(w.prefecture_bureau) == [] and kinds(w.other_bureau) == []
+    assert "filing_forwarded" in kinds(w.manager.user)
+
+
+def test_a_return_tells_the_manager_the_reason(
+    submitted, filing_world, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.filing_firm_return(
+            actor=filing_world.reviewer, filing=submitted, reason="照片模糊"
+        )
+    notice = Notice.objects.get(recipient=filing_world.manager.user, kind="filing_returned")
+    assert notice.params["reason"] == "照片模糊"
+    assert "照片模糊" in mail.outbox[-1].body
+
+
+def test_nothing_is_sent_before_the_commit(draft, filing_world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.filing_submit(actor=filing_world.manager.user, filing=draft)
+    assert not Notice.objects.exists() and not mail.outbox
+    assert len(callbacks) == 1
+
+
+def test_email_is_in_the_recipients_language(
+    draft, filing_world, django_capture_on_commit_callbacks
+):
+    filing_world.reviewer.language = "en"
+    filing_world.reviewer.save()
+    filing_world.manager.user.language = "zh-hans"
+    filing_world.manager.user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.filing_submit(actor=filing_world.manager.user, filing=draft)
+    by_to = {m.to[0]: m for m in mail.outbox}
+    assert "awaits your review" in by_to[filing_world.reviewer.email].subject
+    assert "已提交" in by_to[filing_world.manager.user.email].subject
+
+
+def test_running_the_task_twice_notifies_nobody_twice(submitted, filing_world):
+    event = ReviewEvent.objects.get(filing=submitted, action="submit")
+    sent = len(mail.outbox)
+    tasks.notify_review_event(event.pk)
+    tasks.notify_review_event(event.pk)
+    assert Notice.objects.filter(event=event).count() == 2
+    assert len(mail.outbox) == sent
+
+
+def test_a_failed_send_is_recorded_and_retried_once_it_works(
+    draft, filing_world, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    def boom(*args, **kwargs):
+        raise OSError("SMTP down")
+
+    from celery.exceptions import Retry
+
+    monkeypatch.setattr(tasks, "send_mail", boom)
+    with pytest.raises(Retry), django_capture_on_commit_callbacks(execute=True):
+        # The callbacks run when the block ends; in eager mode the retry propagates.
+        services.filing_submit(actor=filing_world.manager.user, filing=draft)
+    failed = Notice.objects.filter(email_state="failed")
+    assert failed.exists()
+    assert "SMTP down" in failed.first().email_error
+    monkeypatch.undo()
+    for notice in Notice.objects.exclude(email_state="sent"):
+        tasks.send_notice_email.apply(args=[notice.pk])
+    assert not Notice.objects.exclude(email_state="sent").exists()
+    assert len({m.to[0] for m in mail.outbox}) == 2
+
+
+def test_a_claimed_notice_is_not_sent_again(submitted):
+    notice = Notice.objects.first()
+    count = len(mail.outbox)
+    assert tasks.send_notice_email.apply(args=[notice.pk]).get() is False
+    assert len(mail.outbox) == count
+
+
+def test_unread_count_in_the_navigation_and_the_list_marks_read(submitted, filing_world, as_user):
+    client = as_user(filing_world.reviewer)
+    page = client.get(reverse("registry:firm_queue")).content.decode()
+    assert 'class="badge rounded-pill' in page
+    listing = client.get(reverse("registry:notices")).content.decode()
+    assert filing_world.manager.real_name in listing
+    assert not Notice.objects.filter(recipient=filing_world.reviewer, read_at__isnull=True).exists()
+    page = client.get(reverse("registry:firm_queue")).content.decode()
+    assert 'class="badge rounded-pill' not in page
+
+
+def test_notices_of_others_are_not_listed(submitted, filing_world, as_user):
+    html = as_user(filing_world.other_reviewer).get(reverse("registry:notices")).content.decode()
+    assert filing_world.manager.real_name not in html
+
+
+@pytest.mark.parametrize(
+    "language,expected", [("en", "awaits your review"), ("zh-hans", "待您审核")]
+)
+def test_the_notice_list_reads_in_the_viewers_language(
+    submitted, filing_world, as_user, language, expected
+):
+    client = as_user(filing_world.reviewer)
+    client.cookies["django_language"] = language
+    assert expected in client.get(reverse("registry:notices")).content.decode()
