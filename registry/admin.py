@@ -127,6 +127,9 @@ class AnnualFilingAdmin(BureauScopedAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         filing = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if request.method == "POST":
+            # Read-only: a filing changes only through the approve and return views.
+            return HttpResponseRedirect(request.path)
         filing = selectors.filing_detail(filing)
         current = selectors.current_proofs(filing)
         compliance = None

@@ -236,3 +236,13 @@ def test_bureau_bulk_actions_report_each_filing(forwarded, submitted, filing_wor
     )
     forwarded.refresh_from_db()
     assert forwarded.status == AnnualFiling.Status.APPROVED  # approved already: not returned
+
+
+def test_posting_the_admin_change_form_changes_nothing(forwarded, filing_world, as_user, mfa):
+    client = as_user(mfa(filing_world.bureau))
+    url = reverse("admin:registry_annualfiling_change", args=[forwarded.pk])
+    history = forwarded.history.count()
+    assert client.post(url, {"status": "approved"}).status_code == 302
+    forwarded.refresh_from_db()
+    assert forwarded.status == AnnualFiling.Status.AWAITING_BUREAU
+    assert forwarded.history.count() == history

@@ -278,6 +278,7 @@ class Command(BaseCommand):
                 )
 
         self.seed_training(rng, province, prefecture, counties, providers)
+        self.seed_registry(prefecture)
 
     def seed_training(self, rng, province, prefecture, counties, providers):
         """Rules, courses and a realistic spread of study records: compliant, short, pending."""
@@ -355,6 +356,65 @@ class Command(BaseCommand):
                     record._detected_mime = "image/png"
                     record.certificate.save(f"demo-{profile.pk}.png", ContentFile(png), save=False)
                 record.save()
+
+    def seed_registry(self, prefecture):
+        """An open filing window for the year being filed now, and filings in every state so
+        that each role has something to look at. manager1 has none: the demo starts there."""
+        from registry import services as registry_services
+        from registry.models import AnnualFiling, FilingWindow
+
+        today = timezone.localdate()
+        year = today.year if today.month > 3 else today.year - 1
+        FilingWindow.objects.get_or_create(
+            jurisdiction=prefecture,
+            year=year,
+            defaults={
+                "opens_on": min(today - dt.timedelta(days=21), dt.date(year + 1, 1, 1)),
+                "closes_on": max(today + dt.timedelta(days=60), dt.date(year + 1, 3, 31)),
+            },
+        )
+        if AnnualFiling.objects.filter(year=year).exists():
+            return
+        from django.core.files.base import ContentFile
+
+        png = _certificate_png()
+        zhou = User.objects.get(email="bureau-zhou@demo.example.cn")
+        managers = (
+            ManagerProfile.objects.filter(
+                employments__status=Employment.Status.ACTIVE,
+                employments__firm__memberships__role=FirmMembership.Role.ADMIN,
+            )
+            .exclude(user__email="manager1@demo.example.cn")
+            .select_related("user")
+            .distinct()
+            .order_by("pk")
+        )
+        # What happens to each filing, in turn: the firm and the bureau each see a queue.
+        plans = ["draft", "firm", "firm", "bureau", "bureau", "approved", "returned", "firm"]
+        for n, manager in enumerate(managers):
+            plan = plans[n % len(plans)]
+            user = manager.user
+            filing = registry_services.filing_start(actor=user, year=year)
+            for kind in ("id_card", "diploma", "title", "ce", "contract"):
+                upload = ContentFile(png, name=f"{kind}.png")
+                upload.detected_mime = "image/png"
+                registry_services.filing_proof_upload(
+                    actor=user, filing=filing, kind=kind, file=upload
+                )
+            if plan == "draft":
+                continue
+            filing = registry_services.filing_submit(actor=user, filing=filing)
+            reviewer = FirmMembership.objects.filter(firm=filing.firm).first().user
+            if plan == "returned":
+                registry_services.filing_firm_return(
+                    actor=reviewer, filing=filing, reason="劳动合同照片不清晰，请重新拍摄上传。"
+                )
+                continue
+            if plan == "firm":
+                continue
+            registry_services.filing_firm_approve(actor=reviewer, filing=filing)
+            if plan == "approved":
+                registry_services.filing_bureau_approve(actor=zhou, filing=filing)
 
     def jurisdiction(self, code, name, level, parent):
         obj, _ = Jurisdiction.objects.get_or_create(
