@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from accounts.admin import BureauScopedAdmin, JurisdictionListFilter
 from accounts.models import ManagerProfile
@@ -309,9 +309,11 @@ def _audit_trail(filing: AnnualFiling) -> list[dict]:
                 {
                     "when": entry.history_date,
                     "what": model,
-                    "type": {"+": _("created"), "~": _("changed"), "-": _("deleted")}[
-                        entry.history_type
-                    ],
+                    "type": {
+                        "+": pgettext_lazy("audit", "created"),
+                        "~": pgettext_lazy("audit", "changed"),
+                        "-": pgettext_lazy("audit", "deleted"),
+                    }[entry.history_type],
                     "label": str(entry.instance) if model != _("profile") else "",
                     "who": entry.history_user,
                     "reason": entry.history_change_reason or "",

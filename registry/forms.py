@@ -27,5 +27,5 @@ class VerifyForm(forms.Form):
     code = forms.CharField(
         label=_("Verification code"),
         max_length=20,
-        help_text=_("The 12-character code printed under the QR code of the certificate."),
+        help_text=_("The 12-character code printed beside the QR code of the certificate."),
     )

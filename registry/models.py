@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Firm, Jurisdiction, ManagerProfile
@@ -240,9 +241,11 @@ class ReviewEvent(models.Model):
     )
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     from_status = models.CharField(
-        _("from"), max_length=16, choices=AnnualFiling.Status.choices, blank=True
+        _("previous status"), max_length=16, choices=AnnualFiling.Status.choices, blank=True
     )
-    to_status = models.CharField(_("to"), max_length=16, choices=AnnualFiling.Status.choices)
+    to_status = models.CharField(
+        _("new status"), max_length=16, choices=AnnualFiling.Status.choices
+    )
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
@@ -269,10 +272,10 @@ class Notice(models.Model):
         FILING_APPROVED = "filing_approved", _("Filing approved")
 
     class EmailState(models.TextChoices):
-        PENDING = "pending", _("To send")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
+        PENDING = "pending", pgettext_lazy("e-mail", "To send")
+        SENDING = "sending", pgettext_lazy("e-mail", "Sending")
+        SENT = "sent", pgettext_lazy("e-mail", "Sent")
+        FAILED = "failed", pgettext_lazy("e-mail", "Failed")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
