@@ -6,6 +6,16 @@ from tests import factories as f
 YEAR = timezone.localdate().year
 
 
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Service messages are asserted in English here (the catalogue's Chinese is checked in the
+    page and notice tests that ask for it)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def filing_world(world):
     """The world with an open window for YEAR in the province (inherited by every county)."""

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from portal.exceptions import DomainError
 from registry import services
@@ -24,7 +25,8 @@ def race(*calls):
     def run(i, call):
         try:
             barrier.wait()
-            call()
+            with translation.override("en"):  # the active language is per thread
+                call()
             results[i] = "ok"
         except Exception as exc:  # noqa: BLE001 (collected for the assertions)
             results[i] = exc
