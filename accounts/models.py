@@ -285,7 +285,8 @@ class ManagerProfile(models.Model):
     # The audit trail of the profile. The ID number (and its keyed hash) stay out of it: the
     # history tables are read by more screens than the profile itself.
     history = HistoricalRecords(
-        verbose_name=_("profile change"), excluded_fields=["id_number", "id_number_hash", "updated_at"]
+        verbose_name=_("profile change"),
+        excluded_fields=["id_number", "id_number_hash", "updated_at"],
     )
 
     class Meta:

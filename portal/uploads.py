@@ -116,7 +116,9 @@ SERVE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sand
 #: PDFs are shown in our own pages (filing proofs in a frame). Chromium's PDF viewer does not
 #: run in a sandboxed document, so PDFs get no ``sandbox``; they were refused at upload if they
 #: held scripts, launch actions or embedded files, and may only be framed by our own pages.
-SERVE_CSP_PDF = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+SERVE_CSP_PDF = (
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+)
 
 _MESSAGES = {
     "too_large": _("The file is %(size)s MB; the largest allowed is %(limit)s MB."),

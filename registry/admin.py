@@ -288,10 +288,10 @@ def _audit_trail(filing: AnnualFiling) -> list[dict]:
     """Every recorded change of the filing, its proofs and the manager's profile, newest first.
     The profile's history holds no ID number (excluded from the history table)."""
     rows = []
-    for model, qs in (
-        (_("filing"), AnnualFiling.history.filter(id=filing.pk)),
-        (_("proof"), FilingProof.history.filter(filing_id=filing.pk)),
-        (_("profile"), ManagerProfile.history.filter(id=filing.manager_id)),
+    for model, model_class, qs in (
+        (_("filing"), AnnualFiling, AnnualFiling.history.filter(id=filing.pk)),
+        (_("proof"), FilingProof, FilingProof.history.filter(filing_id=filing.pk)),
+        (_("profile"), ManagerProfile, ManagerProfile.history.filter(id=filing.manager_id)),
     ):
         previous = {}
         entries = list(qs.select_related("history_user").order_by("history_date", "history_id"))
@@ -301,7 +301,7 @@ def _audit_trail(filing: AnnualFiling) -> list[dict]:
             if entry.history_type == "~" and key in previous:
                 delta = entry.diff_against(previous[key], excluded_fields=["snapshot"])
                 changes = [
-                    f"{entry.instance._meta.get_field(c.field).verbose_name}: {c.old} → {c.new}"
+                    f"{model_class._meta.get_field(c.field).verbose_name}: {c.old} → {c.new}"
                     for c in delta.changes
                 ]
             previous[key] = entry
@@ -314,7 +314,12 @@ def _audit_trail(filing: AnnualFiling) -> list[dict]:
                         "~": pgettext_lazy("audit", "changed"),
                         "-": pgettext_lazy("audit", "deleted"),
                     }[entry.history_type],
-                    "label": str(entry.instance) if model != _("profile") else "",
+                    # From the entry's own fields: str(instance) would query per entry.
+                    "label": (
+                        f"{FilingProof.Kind(entry.kind).label} · {entry.original_name}"
+                        if hasattr(entry, "original_name")
+                        else ""
+                    ),
                     "who": entry.history_user,
                     "reason": entry.history_change_reason or "",
                     "changes": changes,
