@@ -98,7 +98,7 @@ def deadline_for(*, manager: ManagerProfile, year: int) -> Deadline:
 
 def filing_list_for(*, user: User) -> QuerySet[AnnualFiling]:
     """Filings a user may see: a manager his own; a firm's reviewers those the firm reviews of
-    managers it still employs; bureau staff those of their jurisdiction and below."""
+    managers it still employs; bureau staff the submitted ones of their jurisdiction and below."""
     roles = roles_of(user)
     qs = AnnualFiling.objects.select_related(
         "manager", "firm", "jurisdiction", "manager__jurisdiction"
@@ -116,7 +116,10 @@ def filing_list_for(*, user: User) -> QuerySet[AnnualFiling]:
             manager__employments__status=Employment.Status.ACTIVE,
         )
     if roles.role == Role.BUREAU:
-        return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path)
+        # A draft is the manager's own until submitted (also after a withdrawal).
+        return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path).exclude(
+            status=AnnualFiling.Status.DRAFT
+        )
     return qs.none()
 
 

@@ -547,3 +547,17 @@ def test_firm_detail_shows_only_the_masked_id_number(submitted, filing_world, as
     html = response.content.decode()
     assert manager.masked_id_number in html
     assert manager.id_number not in html
+
+
+def test_bureau_does_not_see_drafts_or_their_proofs(draft, filing_world, as_user, mfa):
+    from registry.models import FilingProof
+
+    client = as_user(mfa(filing_world.bureau))
+    url = reverse("admin:registry_annualfiling_change", args=[draft.pk])
+    assert client.get(url).status_code in (302, 404)
+    assert (
+        draft.manager.real_name
+        not in client.get(reverse("admin:registry_annualfiling_changelist")).content.decode()
+    )
+    proof = FilingProof.objects.filter(filing=draft).first()
+    assert client.get(reverse("registry:proof_file", args=[proof.pk])).status_code == 404
