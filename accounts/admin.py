@@ -44,6 +44,10 @@ class FirmJurisdictionListFilter(JurisdictionListFilter):
     field_path = "firm__jurisdiction__path"
 
 
+class ManagerJurisdictionFilter(JurisdictionListFilter):
+    field_path = "manager__jurisdiction__path"
+
+
 class BureauScopedAdmin(admin.ModelAdmin):
     """Base of every admin that bureau staff use: the queryset comes from a scoped selector."""
 

@@ -119,7 +119,7 @@ def employment_get_for(*, user: User, pk: int) -> Employment:
 
 def current_employment(*, manager: ManagerProfile) -> Employment | None:
     return (
-        Employment.objects.select_related("firm")
+        Employment.objects.select_related("firm", "firm__jurisdiction")
         .filter(manager=manager, status=Employment.Status.ACTIVE)
         .first()
     )

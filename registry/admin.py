@@ -9,18 +9,18 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
-from accounts.admin import BureauScopedAdmin, JurisdictionListFilter
+from accounts.admin import BureauScopedAdmin, JurisdictionListFilter, ManagerJurisdictionFilter
 from accounts.models import ManagerProfile
 from accounts.roles import Role, roles_of
 from accounts.selectors import firm_list_for, jurisdiction_list_for, manager_list_for
 from portal.exceptions import DomainError
+from training.selectors import compliance_for
 
 from . import selectors, services
 from .display import snapshot_compliance, snapshot_rows
@@ -56,7 +56,8 @@ class FirmFilter(admin.SimpleListFilter):
 
 
 def _report(model_admin, request, results: list[tuple[AnnualFiling, str | None]], done_msg):
-    """One message per filing that was not changed, and a count of those that were."""
+    """A count of the filings changed, and one message per filing that was not (the results
+    of `services.filing_decide_each`)."""
     done = [f for f, error in results if error is None]
     if done:
         model_admin.message_user(request, done_msg(len(done)), messages.SUCCESS)
@@ -131,17 +132,12 @@ class AnnualFilingAdmin(BureauScopedAdmin):
             # Read-only: a filing changes only through the approve and return views.
             return HttpResponseRedirect(request.path)
         filing = selectors.filing_detail(filing)
-        current = selectors.current_proofs(filing)
-        compliance = None
-        from training.selectors import compliance_for
-
-        compliance = compliance_for(manager=filing.manager, year=filing.year)
         extra = {
             "filing": filing,
             "snapshot_rows": snapshot_rows(filing.snapshot),
             "snapshot_compliance": snapshot_compliance(filing.snapshot),
-            "current_compliance": compliance,
-            "current_proofs": [current[k] for k in FilingProof.Kind.values if k in current],
+            "current_compliance": compliance_for(manager=filing.manager, year=filing.year),
+            "current_proofs": selectors.current_proofs_in_order(filing),
             "old_proofs": [p for p in filing.proofs.all() if p.replaced_at is not None],
             "audit": _audit_trail(filing),
             "can_decide": filing.status == AnnualFiling.Status.AWAITING_BUREAU,
@@ -204,31 +200,17 @@ class AnnualFilingAdmin(BureauScopedAdmin):
                     request, _("%(filing)s returned to the manager.") % {"filing": filing}
                 )
             return HttpResponseRedirect(reverse("admin:registry_annualfiling_change", args=[pk]))
-        return TemplateResponse(
-            request,
-            "admin/registry/annualfiling/return.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("Return filings to the managers"),
-                "filings": [filing],
-                "form": form,
-                "opts": self.opts,
-                "single": True,
-            },
-        )
+        return self._return_page(request, [filing], form, single=True)
 
     # --- actions --------------------------------------------------------------------------
 
     @admin.action(description=_("Approve the selected filings"), permissions=["change"])
     def approve(self, request, queryset):
-        results = []
-        for filing in queryset.select_related("manager"):
-            try:
-                services.filing_bureau_approve(actor=request.user, filing=filing)
-            except (DomainError, PermissionDenied) as exc:
-                results.append((filing, _error_text(exc)))
-            else:
-                results.append((filing, None))
+        results = services.filing_decide_each(
+            actor=request.user,
+            filings=queryset.select_related("manager"),
+            decide=services.filing_bureau_approve,
+        )
         _report(
             self,
             request,
@@ -240,48 +222,44 @@ class AnnualFilingAdmin(BureauScopedAdmin):
         description=_("Return the selected filings (asks for a reason)"), permissions=["change"]
     )
     def return_filings(self, request, queryset):
-        if "apply" in request.POST:
-            form = ReturnForm(request.POST)
-            if form.is_valid():
-                results = []
-                for filing in queryset.select_related("manager"):
-                    try:
-                        services.filing_bureau_return(
-                            actor=request.user, filing=filing, reason=form.cleaned_data["reason"]
-                        )
-                    except (DomainError, PermissionDenied) as exc:
-                        results.append((filing, _error_text(exc)))
-                    else:
-                        results.append((filing, None))
-                _report(
-                    self,
-                    request,
-                    results,
-                    lambda n: (
-                        ngettext("%(n)d filing returned.", "%(n)d filings returned.", n) % {"n": n}
-                    ),
-                )
-                return None
-        else:
-            form = ReturnForm()
-        return render(
+        form = ReturnForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            results = services.filing_decide_each(
+                actor=request.user,
+                filings=queryset.select_related("manager"),
+                decide=services.filing_bureau_return,
+                reason=form.cleaned_data["reason"],
+            )
+            _report(
+                self,
+                request,
+                results,
+                lambda n: (
+                    ngettext("%(n)d filing returned.", "%(n)d filings returned.", n) % {"n": n}
+                ),
+            )
+            return None
+        return self._return_page(
+            request,
+            queryset.select_related("manager"),
+            form,
+            action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
+        )
+
+    def _return_page(self, request, filings, form, **extra):
+        """The intermediate page that asks for the reason of a return (one filing or several)."""
+        return TemplateResponse(
             request,
             "admin/registry/annualfiling/return.html",
             {
                 **self.admin_site.each_context(request),
                 "title": _("Return filings to the managers"),
-                "filings": queryset.select_related("manager"),
+                "filings": filings,
                 "form": form,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
                 "opts": self.opts,
+                **extra,
             },
         )
-
-
-def _error_text(exc) -> str:
-    if isinstance(exc, DomainError):
-        return " ".join(exc.messages)
-    return str(_("Not in your jurisdiction."))
 
 
 def _audit_trail(filing: AnnualFiling) -> list[dict]:
@@ -341,10 +319,6 @@ class FilingWindowAdmin(BureauScopedAdmin):
         ).select_related("jurisdiction")
 
 
-class ManagerJurisdictionFilter(JurisdictionListFilter):
-    field_path = "manager__jurisdiction__path"
-
-
 class FilingExtensionForm(forms.ModelForm):
     class Meta:
         model = FilingExtension
@@ -354,13 +328,9 @@ class FilingExtensionForm(forms.ModelForm):
         data = super().clean()
         manager, year, until = data.get("manager"), data.get("year"), data.get("until")
         if manager and year and until:
-            window = selectors.window_for(jurisdiction=manager.jurisdiction, year=year)
-            if until <= window.closes_on:
-                self.add_error(
-                    "until",
-                    _("The new deadline must be after the window closes (%(date)s).")
-                    % {"date": formats.date_format(window.closes_on, "DATE_FORMAT")},
-                )
+            error = services.extension_until_error(manager=manager, year=year, until=until)
+            if error:
+                self.add_error("until", error)
         return data
 
 

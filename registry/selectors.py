@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404
 from accounts.models import (
     BureauMembership,
     Employment,
-    FirmMembership,
     Jurisdiction,
     ManagerProfile,
     User,
@@ -32,9 +31,6 @@ class Window:
     opens_on: dt.date
     closes_on: dt.date
     source: FilingWindow | None  # None: the default first quarter
-
-    def is_open_on(self, day: dt.date) -> bool:
-        return self.opens_on <= day <= self.closes_on
 
 
 def default_window(year: int) -> Window:
@@ -160,9 +156,10 @@ def current_proofs(filing: AnnualFiling) -> dict[str, FilingProof]:
     return {p.kind: p for p in filing.proofs.all() if p.replaced_at is None}
 
 
-def missing_proofs(filing: AnnualFiling) -> list[str]:
-    have = current_proofs(filing)
-    return [kind for kind in FilingProof.Kind.values if kind not in have]
+def current_proofs_in_order(filing: AnnualFiling) -> list[FilingProof]:
+    """The current proofs in the order of the checklist, from the prefetched proofs."""
+    current = current_proofs(filing)
+    return [current[kind] for kind in FilingProof.Kind.values if kind in current]
 
 
 def proof_get_for(*, user: User, pk: int) -> FilingProof:
@@ -174,13 +171,11 @@ def proof_get_for(*, user: User, pk: int) -> FilingProof:
     )
 
 
-def firm_queue(*, user: User, status: str = "", year: int | None = None, search: str = ""):
+def firm_queue(*, user: User, status: str = "", search: str = "") -> QuerySet[AnnualFiling]:
     """The firm's filings (default: those awaiting it), with what the list shows, one query."""
     qs = filing_list_for(user=user)
     if status:
         qs = qs.filter(status=status)
-    if year:
-        qs = qs.filter(year=year)
     search = search.strip()
     if search:
         qs = qs.filter(
@@ -214,11 +209,8 @@ def bureau_reviewers(*, jurisdiction: Jurisdiction) -> QuerySet[User]:
 
 
 def firm_reviewers(*, firm_id: int) -> QuerySet[User]:
-    return User.objects.filter(
-        firm_membership__firm_id=firm_id,
-        firm_membership__role__in=FirmMembership.Role.values,
-        is_active=True,
-    )
+    """Everyone who reviews for the firm (its administrators review too)."""
+    return User.objects.filter(firm_membership__firm_id=firm_id, is_active=True)
 
 
 # --- notices ---------------------------------------------------------------------------------

@@ -39,6 +39,11 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     Action.BUREAU_RETURN: ((Status.AWAITING_BUREAU,), Status.RETURNED),
 }
 
+#: Who acts at each stage (bureau stage: bureau staff, or an administrator).
+MANAGER = (Role.MANAGER,)
+FIRM = (Role.FIRM,)
+BUREAU = (Role.BUREAU, Role.ADMIN)
+
 # No 0/O, 1/I/L: the code is read off paper and typed in by hand.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
@@ -54,12 +59,21 @@ def _own_manager(actor: User) -> ManagerProfile:
     return roles.manager_profile
 
 
-def _lock(filing: AnnualFiling) -> AnnualFiling:
-    return (
-        AnnualFiling.objects.select_for_update(of=("self",))
-        .select_related("manager", "jurisdiction", "firm")
-        .get(pk=filing.pk)
+def _lock_for(actor: User, filing: AnnualFiling, roles: tuple[Role, ...]) -> AnnualFiling:
+    """Lock the filing for `actor`, who must have one of `roles` and reach it through the same
+    scoped read as every page (a manager his own; a firm the filings it reviews of managers it
+    still employs; bureau staff their jurisdiction's). Outside that: PermissionDenied."""
+    if roles_of(actor).role not in roles:
+        raise PermissionDenied
+    locked = (
+        selectors.filing_list_for(user=actor)
+        .select_for_update(of=("self",))
+        .filter(pk=filing.pk)
+        .first()
     )
+    if locked is None:
+        raise PermissionDenied
+    return locked
 
 
 def _date(value: dt.date) -> str:
@@ -169,10 +183,7 @@ def _window_error(deadline: selectors.Deadline, today: dt.date) -> DomainError:
 
 
 def _own_editable(actor: User, filing: AnnualFiling) -> AnnualFiling:
-    manager = _own_manager(actor)
-    filing = _lock(filing)
-    if filing.manager_id != manager.pk:
-        raise PermissionDenied
+    filing = _lock_for(actor, filing, MANAGER)
     if not filing.is_editable:
         raise DomainError(
             _(
@@ -300,20 +311,14 @@ def _snapshot(manager: ManagerProfile, employment: Employment, year: int) -> dic
 
 
 def filing_submit(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
-    manager = _own_manager(actor)
     with transaction.atomic():
-        filing = _lock(filing)
-        if filing.manager_id != manager.pk:
-            raise PermissionDenied
+        filing = _lock_for(actor, filing, MANAGER)
         if filing.status not in TRANSITIONS[Action.SUBMIT][0]:
             raise _state_error(filing, Action.SUBMIT)
         errors = filing_submission_errors(filing=filing, today=timezone.localdate())
         if errors:
             raise DomainError(errors, code="incomplete")
         employment = current_employment(manager=filing.manager)
-        employment.firm = (
-            type(employment.firm).objects.select_related("jurisdiction").get(pk=employment.firm_id)
-        )
         filing.snapshot = _snapshot(filing.manager, employment, filing.year)
         filing.firm = employment.firm
         filing.jurisdiction = employment.firm.jurisdiction
@@ -325,11 +330,8 @@ def filing_submit(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
 
 
 def filing_withdraw(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
-    manager = _own_manager(actor)
     with transaction.atomic():
-        filing = _lock(filing)
-        if filing.manager_id != manager.pk:
-            raise PermissionDenied
+        filing = _lock_for(actor, filing, MANAGER)
         _transition(filing=filing, actor=actor, action=Action.WITHDRAW)
     return filing
 
@@ -337,26 +339,10 @@ def filing_withdraw(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
 # --- the firm's review -----------------------------------------------------------------------
 
 
-def _lock_for_firm(actor: User, filing: AnnualFiling) -> AnnualFiling:
-    roles = roles_of(actor)
-    if roles.role != Role.FIRM:
-        raise PermissionDenied
-    # The firm's scoped read: only filings it reviews, of managers it still employs.
-    locked = (
-        selectors.filing_list_for(user=actor)
-        .select_for_update(of=("self",))
-        .filter(pk=filing.pk)
-        .first()
-    )
-    if locked is None:
-        raise PermissionDenied
-    return locked
-
-
 def filing_firm_approve(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
     """Approve at the firm stage and forward to the bureau."""
     with transaction.atomic():
-        filing = _lock_for_firm(actor, filing)
+        filing = _lock_for(actor, filing, FIRM)
         filing.firm_approved_at = timezone.now()
         _transition(filing=filing, actor=actor, action=Action.FIRM_APPROVE)
     return filing
@@ -365,27 +351,13 @@ def filing_firm_approve(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
 def filing_firm_return(*, actor: User, filing: AnnualFiling, reason: str) -> AnnualFiling:
     reason = _reason(reason)
     with transaction.atomic():
-        filing = _lock_for_firm(actor, filing)
+        filing = _lock_for(actor, filing, FIRM)
         filing.return_reason = reason
         _transition(filing=filing, actor=actor, action=Action.FIRM_RETURN, reason=reason)
     return filing
 
 
 # --- the bureau's review ---------------------------------------------------------------------
-
-
-def _lock_for_bureau(actor: User, filing: AnnualFiling) -> AnnualFiling:
-    if not (actor.is_superuser or roles_of(actor).role == Role.BUREAU):
-        raise PermissionDenied
-    locked = (
-        selectors.filing_list_for(user=actor)
-        .select_for_update(of=("self",))
-        .filter(pk=filing.pk)
-        .first()
-    )
-    if locked is None:
-        raise PermissionDenied
-    return locked
 
 
 def _new_certificate_code() -> str:
@@ -398,7 +370,7 @@ def _new_certificate_code() -> str:
 def filing_bureau_approve(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
     """Approve (备案): the filing is done and its certificate can be downloaded."""
     with transaction.atomic():
-        filing = _lock_for_bureau(actor, filing)
+        filing = _lock_for(actor, filing, BUREAU)
         if filing.status == Status.AWAITING_BUREAU:
             filing.approved_at = timezone.now()
             filing.certificate_code = filing.certificate_code or _new_certificate_code()
@@ -409,7 +381,7 @@ def filing_bureau_approve(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
 def filing_bureau_return(*, actor: User, filing: AnnualFiling, reason: str) -> AnnualFiling:
     reason = _reason(reason)
     with transaction.atomic():
-        filing = _lock_for_bureau(actor, filing)
+        filing = _lock_for(actor, filing, BUREAU)
         filing.return_reason = reason
         _transition(filing=filing, actor=actor, action=Action.BUREAU_RETURN, reason=reason)
     return filing
@@ -418,33 +390,56 @@ def filing_bureau_return(*, actor: User, filing: AnnualFiling, reason: str) -> A
 # --- windows and extensions ------------------------------------------------------------------
 
 
+def extension_until_error(*, manager: ManagerProfile, year: int, until: dt.date) -> str | None:
+    """Why `until` cannot be a manager's new deadline (None if it can): it must fall after the
+    window closes. The admin form shows it next to the field; the service enforces it."""
+    window = selectors.window_for(jurisdiction=manager.jurisdiction, year=year)
+    if until <= window.closes_on:
+        return str(
+            _("The new deadline must be after the window closes (%(date)s).")
+            % {"date": _date(window.closes_on)}
+        )
+    return None
+
+
 def filing_extension_grant(
     *, actor: User, manager: ManagerProfile, year: int, until: dt.date, reason: str
 ) -> FilingExtension:
     """Give one manager a later deadline for a year (or change the one given)."""
     from accounts.selectors import manager_list_for
 
-    if not (actor.is_superuser or roles_of(actor).role == Role.BUREAU):
+    if roles_of(actor).role not in BUREAU:
         raise PermissionDenied
     if not manager_list_for(user=actor).filter(pk=manager.pk).exists():
         raise PermissionDenied
     reason = (reason or "").strip()
     if not reason:
         raise DomainError({"reason": [_("Give the reason for the extension.")]}, code="reason")
-    window = selectors.window_for(jurisdiction=manager.jurisdiction, year=year)
-    if until <= window.closes_on:
-        raise DomainError(
-            {
-                "until": [
-                    _("The new deadline must be after the window closes (%(date)s).")
-                    % {"date": _date(window.closes_on)}
-                ]
-            },
-            code="until",
-        )
+    error = extension_until_error(manager=manager, year=year, until=until)
+    if error:
+        raise DomainError({"until": [error]}, code="until")
     extension, _created = FilingExtension.objects.update_or_create(
         manager=manager,
         year=year,
         defaults={"until": until, "reason": reason, "granted_by": actor},
     )
     return extension
+
+
+def filing_decide_each(
+    *, actor: User, filings, decide, **kwargs
+) -> list[tuple[AnnualFiling, str | None]]:
+    """Apply one decision (e.g. `filing_firm_approve`) to several filings, each in its own
+    transaction: (filing, None) when done, (filing, why not) when refused. One refusal (a
+    colleague was quicker, a filing out of reach) does not stop the others."""
+    results: list[tuple[AnnualFiling, str | None]] = []
+    for filing in filings:
+        try:
+            decide(actor=actor, filing=filing, **kwargs)
+        except DomainError as exc:
+            results.append((filing, " ".join(exc.messages)))
+        except PermissionDenied:
+            results.append((filing, str(_("Not in your reach; nothing was changed."))))
+        else:
+            results.append((filing, None))
+    return results

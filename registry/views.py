@@ -4,7 +4,6 @@ public certificate check. Thin: scoped selector, form, one service, message, red
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,9 +33,15 @@ def _errors_to_messages(request, exc: DomainError) -> None:
         messages.error(request, message)
 
 
-def _ordered_proofs(filing: AnnualFiling) -> list[FilingProof]:
-    current = selectors.current_proofs(filing)
-    return [current[kind] for kind in FilingProof.Kind.values if kind in current]
+def _act(request, call, success: str) -> bool:
+    """Run one service call: its refusal becomes error messages, success a success message."""
+    try:
+        call()
+    except DomainError as exc:
+        _errors_to_messages(request, exc)
+        return False
+    messages.success(request, success)
+    return True
 
 
 def _my_filing_url(filing: AnnualFiling) -> str:
@@ -109,17 +114,14 @@ def proof_upload(request, pk):
     filing = selectors.filing_get_for(user=request.user, pk=pk)
     form = ProofUploadForm(request.POST, request.FILES)
     if form.is_valid():
-        try:
-            proof = services.filing_proof_upload(
-                actor=request.user,
-                filing=filing,
-                kind=form.cleaned_data["kind"],
-                file=form.cleaned_data["file"],
-            )
-        except DomainError as exc:
-            _errors_to_messages(request, exc)
-        else:
-            messages.success(request, _("%(kind)s uploaded.") % {"kind": proof.get_kind_display()})
+        kind = form.cleaned_data["kind"]
+        _act(
+            request,
+            lambda: services.filing_proof_upload(
+                actor=request.user, filing=filing, kind=kind, file=form.cleaned_data["file"]
+            ),
+            _("%(kind)s uploaded.") % {"kind": FilingProof.Kind(kind).label},
+        )
     else:
         for errors in form.errors.values():
             for error in errors:
@@ -131,12 +133,11 @@ def proof_upload(request, pk):
 @require_POST
 def proof_use_transcript(request, pk):
     filing = selectors.filing_get_for(user=request.user, pk=pk)
-    try:
-        services.filing_proof_use_transcript(actor=request.user, filing=filing)
-    except DomainError as exc:
-        _errors_to_messages(request, exc)
-    else:
-        messages.success(request, _("The portal's transcript is attached as the CE proof."))
+    _act(
+        request,
+        lambda: services.filing_proof_use_transcript(actor=request.user, filing=filing),
+        _("The portal's transcript is attached as the CE proof."),
+    )
     return redirect(_my_filing_url(filing))
 
 
@@ -144,12 +145,11 @@ def proof_use_transcript(request, pk):
 @require_POST
 def filing_submit(request, pk):
     filing = selectors.filing_get_for(user=request.user, pk=pk)
-    try:
-        services.filing_submit(actor=request.user, filing=filing)
-    except DomainError as exc:
-        _errors_to_messages(request, exc)
-    else:
-        messages.success(request, _("Your filing was submitted to your firm for review."))
+    _act(
+        request,
+        lambda: services.filing_submit(actor=request.user, filing=filing),
+        _("Your filing was submitted to your firm for review."),
+    )
     return redirect(_my_filing_url(filing))
 
 
@@ -157,12 +157,11 @@ def filing_submit(request, pk):
 @require_POST
 def filing_withdraw(request, pk):
     filing = selectors.filing_get_for(user=request.user, pk=pk)
-    try:
-        services.filing_withdraw(actor=request.user, filing=filing)
-    except DomainError as exc:
-        _errors_to_messages(request, exc)
-    else:
-        messages.success(request, _("Your filing was withdrawn; it is a draft again."))
+    _act(
+        request,
+        lambda: services.filing_withdraw(actor=request.user, filing=filing),
+        _("Your filing was withdrawn; it is a draft again."),
+    )
     return redirect(_my_filing_url(filing))
 
 
@@ -221,20 +220,16 @@ def firm_queue(request):
 def firm_bulk_approve(request):
     """Approve several filings; each one's result is listed (a colleague may have been first)."""
     ids = [int(x) for x in request.POST.getlist("filing") if x.isdigit()][:200]
-    filings = list(selectors.filing_list_for(user=request.user).filter(pk__in=ids))
-    results = []
-    for filing in sorted(filings, key=lambda f: f.manager.real_name):
-        try:
-            services.filing_firm_approve(actor=request.user, filing=filing)
-        except (DomainError, PermissionDenied) as exc:
-            message = exc.messages[0] if isinstance(exc, DomainError) else _("Not allowed.")
-            results.append((filing, False, message))
-        else:
-            results.append((filing, True, _("Approved and forwarded to the bureau.")))
+    filings = selectors.filing_list_for(user=request.user).filter(pk__in=ids)
+    results = services.filing_decide_each(
+        actor=request.user,
+        filings=sorted(filings, key=lambda f: f.manager.real_name),
+        decide=services.filing_firm_approve,
+    )
     if not results:
         messages.warning(request, _("Select at least one filing."))
         return redirect("registry:firm_queue")
-    done = sum(1 for _f, ok, _m in results if ok)
+    done = sum(1 for _filing, error in results if error is None)
     return render(
         request,
         "registry/filing_firm_bulk_result.html",
@@ -250,7 +245,7 @@ def firm_filing_detail(request, pk):
         "registry/filing_firm_detail.html",
         {
             "filing": filing,
-            "current_proofs": _ordered_proofs(filing),
+            "current_proofs": selectors.current_proofs_in_order(filing),
             "snapshot_rows": snapshot_rows(filing.snapshot),
             "snapshot_compliance": snapshot_compliance(filing.snapshot),
             "can_review": selectors.can_firm_review(user=request.user, filing=filing),
@@ -263,17 +258,15 @@ def firm_filing_detail(request, pk):
 @require_POST
 def firm_filing_approve(request, pk):
     filing = selectors.filing_get_for(user=request.user, pk=pk)
-    try:
-        services.filing_firm_approve(actor=request.user, filing=filing)
-    except DomainError as exc:
-        _errors_to_messages(request, exc)
-        return redirect("registry:firm_filing_detail", pk=filing.pk)
-    messages.success(
+    done = _act(
         request,
+        lambda: services.filing_firm_approve(actor=request.user, filing=filing),
         _("%(name)s's filing was approved and forwarded to the bureau.")
         % {"name": filing.manager.real_name},
     )
-    return redirect("registry:firm_queue")
+    if done:
+        return redirect("registry:firm_queue")
+    return redirect("registry:firm_filing_detail", pk=filing.pk)
 
 
 @firm_required
@@ -284,18 +277,16 @@ def firm_filing_return(request, pk):
     if not form.is_valid():
         messages.error(request, _("Give the reason for the return; the manager will see it."))
         return redirect("registry:firm_filing_detail", pk=filing.pk)
-    try:
-        services.filing_firm_return(
-            actor=request.user, filing=filing, reason=form.cleaned_data["reason"]
-        )
-    except DomainError as exc:
-        _errors_to_messages(request, exc)
-        return redirect("registry:firm_filing_detail", pk=filing.pk)
-    messages.success(
+    done = _act(
         request,
+        lambda: services.filing_firm_return(
+            actor=request.user, filing=filing, reason=form.cleaned_data["reason"]
+        ),
         _("%(name)s's filing was returned with your reason.") % {"name": filing.manager.real_name},
     )
-    return redirect("registry:firm_queue")
+    if done:
+        return redirect("registry:firm_queue")
+    return redirect("registry:firm_filing_detail", pk=filing.pk)
 
 
 # --- notices ---------------------------------------------------------------------------------

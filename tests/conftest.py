@@ -27,6 +27,15 @@ def _celery_eager(settings):
     app.conf.task_always_eager = False
 
 
+@pytest.fixture
+def english():
+    """Read messages in English (the source language); the default language is Chinese."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @dataclass
 class World:
     province: object

@@ -7,17 +7,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.admin import BureauScopedAdmin, JurisdictionListFilter
+from accounts.admin import BureauScopedAdmin, JurisdictionListFilter, ManagerJurisdictionFilter
 from accounts.roles import Role, roles_of
 from portal.exceptions import DomainError
 
 from . import selectors, services
 from .forms import RejectForm
 from .models import Course, HoursRule, Provider, ProviderReport, ProviderStaff, StudyRecord
-
-
-class ManagerJurisdictionFilter(JurisdictionListFilter):
-    field_path = "manager__jurisdiction__path"
 
 
 @admin.register(Provider)

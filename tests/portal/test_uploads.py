@@ -18,7 +18,7 @@ from django.db import models
 from django.db.migrations.writer import MigrationWriter
 from django.http import Http404
 from django.test.utils import isolate_apps
-from django.utils import timezone, translation
+from django.utils import timezone
 from PIL import Image
 
 from portal.uploads import (
@@ -31,12 +31,8 @@ from portal.uploads import (
     validate_upload,
 )
 
-
-@pytest.fixture(autouse=True)
-def _english():
-    # These tests read the English source messages; the default language is Chinese.
-    with translation.override("en"):
-        yield
+# These tests read the English source messages.
+pytestmark = pytest.mark.usefixtures("english")
 
 
 MB = 1024 * 1024

@@ -7,13 +7,9 @@ YEAR = timezone.localdate().year
 
 
 @pytest.fixture(autouse=True)
-def _english_messages():
+def _english_messages(english):
     """Service messages are asserted in English here (the catalogue's Chinese is checked in the
     page and notice tests that ask for it)."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture
