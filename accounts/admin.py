@@ -48,6 +48,19 @@ class ManagerJurisdictionFilter(JurisdictionListFilter):
     field_path = "manager__jurisdiction__path"
 
 
+class ReadOnlyAdminMixin:
+    """For records that only services write (logs, imports, employments): view, never edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class BureauScopedAdmin(admin.ModelAdmin):
     """Base of every admin that bureau staff use: the queryset comes from a scoped selector."""
 
@@ -185,7 +198,7 @@ class FirmAdmin(BureauScopedAdmin):
 
 
 @admin.register(Employment)
-class EmploymentAdmin(BureauScopedAdmin):
+class EmploymentAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
     list_display = ["manager", "firm", "status", "position", "start_date", "end_date"]
     list_filter = ["status", FirmJurisdictionListFilter]
     search_fields = ["manager__real_name", "manager__registration_number", "firm__name"]
@@ -206,15 +219,6 @@ class EmploymentAdmin(BureauScopedAdmin):
 
     def scoped_queryset(self, request):
         return selectors.employment_list_for(user=request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(FirmMembership)

@@ -21,6 +21,18 @@ from .models import (
 from .roles import Role, roles_of
 
 
+def employed_by(firm: Firm, *, via: str = "") -> Q:
+    """The condition "currently employed by `firm`" on managers, or on rows that reach a
+    manager through `via` (e.g. "manager" for study records): what a firm's staff may see."""
+    prefix = f"{via}__" if via else ""
+    return Q(
+        **{
+            f"{prefix}employments__firm": firm,
+            f"{prefix}employments__status": Employment.Status.ACTIVE,
+        }
+    )
+
+
 def jurisdiction_subtree(*, jurisdiction: Jurisdiction) -> QuerySet[Jurisdiction]:
     """The jurisdiction and everything under it, at any depth, in one query."""
     return Jurisdiction.objects.filter(path__startswith=jurisdiction.path)
@@ -48,7 +60,7 @@ def manager_list_for(*, user: User) -> QuerySet[ManagerProfile]:
     if role == Role.BUREAU:
         return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path)
     if role == Role.FIRM:
-        return qs.filter(employments__firm=roles.firm, employments__status=Employment.Status.ACTIVE)
+        return qs.filter(employed_by(roles.firm))
     if role == Role.MANAGER:
         return qs.filter(user=user)
     return qs.none()
@@ -75,9 +87,7 @@ def firm_list_for(*, user: User) -> QuerySet[Firm]:
 def firm_current_managers(*, firm: Firm, search: str = "") -> QuerySet[ManagerProfile]:
     """The firm's currently employed managers, with what the list page shows, in one query."""
     qs = (
-        ManagerProfile.objects.filter(
-            employments__firm=firm, employments__status=Employment.Status.ACTIVE
-        )
+        ManagerProfile.objects.filter(employed_by(firm))
         .select_related("user")
         .order_by("real_name", "pk")
     )

@@ -15,7 +15,12 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
-from accounts.admin import BureauScopedAdmin, JurisdictionListFilter, ManagerJurisdictionFilter
+from accounts.admin import (
+    BureauScopedAdmin,
+    JurisdictionListFilter,
+    ManagerJurisdictionFilter,
+    ReadOnlyAdminMixin,
+)
 from accounts.models import ManagerProfile
 from accounts.roles import Role, roles_of
 from accounts.selectors import firm_list_for, jurisdiction_list_for, manager_list_for
@@ -373,7 +378,7 @@ class FilingExtensionAdmin(BureauScopedAdmin):
 
 
 @admin.register(Notice)
-class NoticeAdmin(BureauScopedAdmin):
+class NoticeAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
     """Notices of the filings in the official's jurisdiction: whether each e-mail went out."""
 
     list_display = ["created_at", "recipient", "kind", "email_state", "email_error", "read_at"]
@@ -388,12 +393,3 @@ class NoticeAdmin(BureauScopedAdmin):
         return Notice.objects.filter(
             filing__in=selectors.filing_list_for(user=request.user).values("pk")
         ).select_related("recipient")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -10,12 +10,12 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import (
     BureauMembership,
-    Employment,
     Jurisdiction,
     ManagerProfile,
     User,
 )
 from accounts.roles import Role, roles_of
+from accounts.selectors import employed_by
 
 from .models import AnnualFiling, FilingExtension, FilingProof, FilingWindow, Notice, ReviewEvent
 
@@ -106,11 +106,7 @@ def filing_list_for(*, user: User) -> QuerySet[AnnualFiling]:
     if roles.role == Role.MANAGER and roles.manager_profile:
         return qs.filter(manager=roles.manager_profile)
     if roles.role == Role.FIRM:
-        return qs.filter(
-            firm=roles.firm,
-            manager__employments__firm=roles.firm,
-            manager__employments__status=Employment.Status.ACTIVE,
-        )
+        return qs.filter(employed_by(roles.firm, via="manager"), firm=roles.firm)
     if roles.role == Role.BUREAU:
         # A draft is the manager's own until submitted (also after a withdrawal).
         return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path).exclude(

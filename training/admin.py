@@ -7,7 +7,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.admin import BureauScopedAdmin, JurisdictionListFilter, ManagerJurisdictionFilter
+from accounts.admin import (
+    BureauScopedAdmin,
+    JurisdictionListFilter,
+    ManagerJurisdictionFilter,
+    ReadOnlyAdminMixin,
+)
 from accounts.roles import Role, roles_of
 from portal.exceptions import DomainError
 
@@ -237,7 +242,7 @@ class HoursRuleAdmin(BureauScopedAdmin):
 
 
 @admin.register(ProviderReport)
-class ProviderReportAdmin(BureauScopedAdmin):
+class ProviderReportAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
     list_display = [
         "original_name",
         "provider",
@@ -265,12 +270,3 @@ class ProviderReportAdmin(BureauScopedAdmin):
 
     def scoped_queryset(self, request):
         return selectors.provider_report_list_for(user=request.user).select_related("provider")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -19,8 +19,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Employment, Firm, Jurisdiction, ManagerProfile, User
+from accounts.models import Firm, Jurisdiction, ManagerProfile, User
 from accounts.roles import Role, roles_of
+from accounts.selectors import employed_by
 
 from .models import Course, HoursRule, Provider, ProviderReport, StudyRecord
 
@@ -169,9 +170,7 @@ def firm_compliance(
     (the firm's managers share the firm's jurisdiction, hence one rule)."""
     rule = hours_rule_for(jurisdiction=firm.jurisdiction, year=year)
     qs = with_compliance(
-        ManagerProfile.objects.filter(
-            employments__firm=firm, employments__status=Employment.Status.ACTIVE
-        ),
+        ManagerProfile.objects.filter(employed_by(firm)),
         rule=rule,
         year=year,
     )
@@ -237,10 +236,7 @@ def study_record_list_for(*, user: User) -> QuerySet[StudyRecord]:
     if roles.role == Role.MANAGER and roles.manager_profile:
         return qs.filter(manager=roles.manager_profile)
     if roles.role == Role.FIRM:
-        return qs.filter(
-            manager__employments__firm=roles.firm,
-            manager__employments__status=Employment.Status.ACTIVE,
-        )
+        return qs.filter(employed_by(roles.firm, via="manager"))
     if roles.role == Role.BUREAU:
         return qs.filter(manager__jurisdiction__path__startswith=roles.jurisdiction.path)
     return qs.none()
