@@ -462,6 +462,11 @@ BUREAU_PERMISSIONS = [
     "registry.add_filingextension",
     "registry.change_filingextension",
     "registry.view_notice",
+    "registry.view_conductrecord",
+    "registry.add_conductrecord",
+    "registry.change_conductrecord",
+    "registry.view_registrystatus",
+    "registry.view_creditentry",
 ]
 
 

@@ -39,6 +39,7 @@ def _error_messages(request, exc: DomainError) -> None:
 
 @manager_required
 def manager_dashboard(request):
+    from registry.selectors import conduct_record_list_for, credit_record_for
     from training.selectors import compliance_for
 
     profile = roles_of(request.user).manager_profile
@@ -48,6 +49,11 @@ def manager_dashboard(request):
         {
             "profile": profile,
             "compliance": compliance_for(manager=profile, year=timezone.localdate().year),
+            "credit": credit_record_for(
+                manager=profile,
+                conduct=conduct_record_list_for(user=request.user),
+                entries=False,
+            ),
             "employment": selectors.current_employment(manager=profile),
             "pending_offers": selectors.employment_list_for(user=request.user).filter(
                 status=Employment.Status.OFFERED
@@ -210,6 +216,7 @@ def firm_managers(request):
 
 @role_required(Role.MANAGER, Role.FIRM, Role.BUREAU, Role.ADMIN)
 def manager_detail(request, pk):
+    from registry.selectors import conduct_record_list_for, credit_record_for
     from training.selectors import compliance_for
 
     manager = selectors.manager_get_for(user=request.user, pk=pk)
@@ -223,6 +230,10 @@ def manager_detail(request, pk):
             "employments": employments,
             "work_history": manager.work_history.all(),
             "compliance": compliance_for(manager=manager, year=timezone.localdate().year),
+            "credit": credit_record_for(
+                manager=manager, conduct=conduct_record_list_for(user=request.user)
+            ),
+            "evidence_visible": roles_of(request.user).role in (Role.BUREAU, Role.ADMIN),
         },
     )
 

@@ -8,6 +8,7 @@ without a real SECRET_KEY and turns on every HTTPS protection.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -212,7 +213,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULE: dict = {}
+# The queue tasks go to when none is named (workers listen to it with -Q); tests give their own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# The daily job of the filing cycle: close the windows whose deadline passed, then remind.
+CELERY_BEAT_SCHEDULE: dict = {
+    "registry-daily": {
+        "task": "registry.run_daily",
+        "schedule": crontab(
+            hour=env.int("REGISTRY_DAILY_HOUR", default=9),
+            minute=env.int("REGISTRY_DAILY_MINUTE", default=0),
+        ),
+    },
+}
+
+# --- The filing cycle ----------------------------------------------------------------------------
+#: Reminders to managers who have not submitted go out when the window opens and this many days
+#: before it closes.
+REGISTRY_REMINDER_DAYS_BEFORE_CLOSE = env.list(
+    "REGISTRY_REMINDER_DAYS_BEFORE_CLOSE", cast=int, default=[30, 14, 7, 3, 1]
+)
 
 # --- UI ------------------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

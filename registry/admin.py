@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
@@ -25,12 +28,22 @@ from accounts.models import ManagerProfile
 from accounts.roles import Role, roles_of
 from accounts.selectors import firm_list_for, jurisdiction_list_for, manager_list_for
 from portal.exceptions import DomainError
+from portal.uploads import PrivateFileField
 from training.selectors import compliance_for
 
 from . import selectors, services
 from .display import snapshot_compliance, snapshot_rows
 from .forms import ReturnForm
-from .models import AnnualFiling, FilingExtension, FilingProof, FilingWindow, Notice
+from .models import (
+    AnnualFiling,
+    ConductRecord,
+    CreditEntry,
+    FilingExtension,
+    FilingProof,
+    FilingWindow,
+    Notice,
+    RegistryStatus,
+)
 
 
 class FilingJurisdictionFilter(JurisdictionListFilter):
@@ -377,19 +390,202 @@ class FilingExtensionAdmin(BureauScopedAdmin):
         return request.user.is_superuser
 
 
+class ReminderFilter(admin.SimpleListFilter):
+    title = _("origin")
+    parameter_name = "origin"
+
+    def lookups(self, request, model_admin):
+        return [("reminder", _("Reminders and status notices")), ("workflow", _("Filing workflow"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "reminder":
+            return queryset.exclude(milestone="")
+        if self.value() == "workflow":
+            return queryset.filter(milestone="")
+        return queryset
+
+
 @admin.register(Notice)
 class NoticeAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
-    """Notices of the filings in the official's jurisdiction: whether each e-mail went out."""
+    """Notices and reminders to the managers and firms of the official's jurisdiction, with
+    whether each e-mail went out, how many attempts it took, and the last error."""
 
-    list_display = ["created_at", "recipient", "kind", "email_state", "email_error", "read_at"]
-    list_filter = ["email_state", "kind"]
+    list_display = [
+        "created_at",
+        "recipient",
+        "kind",
+        "year",
+        "milestone",
+        "email_state",
+        "attempts",
+        "email_error",
+        "emailed_at",
+        "read_at",
+    ]
+    list_filter = ["email_state", ReminderFilter, "kind", "year"]
     list_select_related = ["recipient"]
+    search_fields = ["=recipient__email"]
     readonly_fields = list_display
     fields = list_display
+    show_full_result_count = False
 
     def scoped_queryset(self, request):
+        qs = Notice.objects.select_related("recipient")
         if request.user.is_superuser:
-            return Notice.objects.select_related("recipient")
-        return Notice.objects.filter(
-            filing__in=selectors.filing_list_for(user=request.user).values("pk")
-        ).select_related("recipient")
+            return qs
+        roles = roles_of(request.user)
+        if roles.role != Role.BUREAU:
+            return qs.none()
+        path = roles.jurisdiction.path
+        return qs.filter(
+            Q(recipient__manager_profile__jurisdiction__path__startswith=path)
+            | Q(recipient__firm_membership__firm__jurisdiction__path__startswith=path)
+        )
+
+
+# --- registry status, credit record, conduct records -------------------------------------------
+
+
+class ConductRecordForm(forms.ModelForm):
+    evidence = PrivateFileField(
+        label=_("evidence"),
+        help_text=_("PDF, JPEG or PNG: the decision, the notice of penalty or of commendation."),
+    )
+
+    class Meta:
+        model = ConductRecord
+        fields = [
+            "manager",
+            "kind",
+            "occurred_on",
+            "summary",
+            "details",
+            "evidence",
+            "effective_from",
+            "effective_until",
+            "public",
+        ]
+
+
+@admin.register(ConductRecord)
+class ConductRecordAdmin(BureauScopedAdmin):
+    """Good and bad conduct records of the jurisdiction's managers. A bad record in force counts
+    in the registry status; entering or changing one decides the decided years again. Records
+    are ended (an end date), not deleted: the history keeps every change."""
+
+    form = ConductRecordForm
+    list_display = [
+        "manager",
+        "kind",
+        "occurred_on",
+        "summary",
+        "effective_from",
+        "effective_until",
+        "public",
+        "recorded_by",
+    ]
+    list_filter = ["kind", "public", ManagerJurisdictionFilter]
+    search_fields = ["manager__real_name", "=manager__registration_number", "summary"]
+    list_select_related = ["manager", "recorded_by"]
+    autocomplete_fields = ["manager"]
+    readonly_fields = ["evidence_link", "recorded_by", "recorded_at"]
+    date_hierarchy = "occurred_on"
+
+    def scoped_queryset(self, request):
+        return selectors.conduct_record_list_for(user=request.user).select_related("recorded_by")
+
+    def get_fields(self, request, obj=None):
+        fields = list(ConductRecordForm.Meta.fields)
+        if obj is not None:
+            fields.insert(fields.index("evidence"), "evidence_link")
+            fields += ["recorded_by", "recorded_at"]
+        return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            form.base_fields["evidence"].required = False
+        return form
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "manager":
+            kwargs["queryset"] = manager_list_for(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("evidence"))
+    def evidence_link(self, obj):
+        if not obj or not obj.evidence:
+            return "—"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            reverse("registry:conduct_evidence", args=[obj.pk]),
+            obj.evidence_name,
+        )
+
+    def save_model(self, request, obj, form, change):
+        upload = form.cleaned_data.get("evidence")
+        if upload is not None and hasattr(upload, "detected_mime"):
+            obj.evidence_name = upload.name[:255]
+        try:
+            services.conduct_record_save(actor=request.user, record=obj)
+        except DomainError as exc:
+            raise PermissionDenied(" ".join(exc.messages)) from exc
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class StatusJurisdictionFilter(JurisdictionListFilter):
+    title = _("county")
+    parameter_name = "county"
+    field_path = "jurisdiction__path"
+
+
+@admin.register(RegistryStatus)
+class RegistryStatusAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
+    """The registry status of each manager and year, as decided when the window closed and
+    changed since (late approval, conduct): read-only, with the manager's credit record."""
+
+    list_display = ["manager", "registration_number", "year", "status", "reasons_text", "updated_at"]
+    list_filter = ["year", "status", StatusJurisdictionFilter]
+    search_fields = ["manager__real_name", "=manager__registration_number"]
+    list_select_related = ["manager"]
+    fields = ["manager", "year", "status", "reasons_text", "jurisdiction", "closed_on", "decided_at", "updated_at", "changes"]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def scoped_queryset(self, request):
+        qs = RegistryStatus.objects.select_related("manager", "jurisdiction")
+        if request.user.is_superuser:
+            return qs
+        roles = roles_of(request.user)
+        if roles.role != Role.BUREAU:
+            return qs.none()
+        return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path)
+
+    @admin.display(description=_("registration number"), ordering="manager__registration_number")
+    def registration_number(self, obj):
+        return obj.manager.registration_number
+
+    @admin.display(description=_("reasons"))
+    def reasons_text(self, obj):
+        return "; ".join(obj.get_reasons_display()) or "—"
+
+    @admin.display(description=_("credit record"))
+    def changes(self, obj):
+        entries = CreditEntry.objects.filter(manager_id=obj.manager_id).select_related("actor")
+        return format_html_join(
+            "",
+            "<div>{} · {} · {} → <strong>{}</strong> · {} {}</div>",
+            (
+                (
+                    formats.date_format(timezone.localtime(e.created_at), "DATETIME_FORMAT"),
+                    e.year,
+                    e.get_previous_status_display() or "—",
+                    e.get_status_display(),
+                    e.get_cause_display(),
+                    "; ".join(e.get_reasons_display()),
+                )
+                for e in entries
+            ),
+        ) or "—"

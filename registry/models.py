@@ -4,6 +4,7 @@ The workflow itself lives in `services.py` (one function per transition); the mo
 fields, choices and constraints."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -270,6 +271,15 @@ class Notice(models.Model):
         FILING_FORWARDED = "filing_forwarded", _("Filing forwarded to the bureau")
         FILING_RETURNED = "filing_returned", _("Filing returned")
         FILING_APPROVED = "filing_approved", _("Filing approved")
+        # Reminders of the daily job (unique per recipient, year, kind and milestone).
+        REMIND_NOT_SUBMITTED = "remind_not_submitted", _("Reminder: filing not submitted")
+        REMIND_HOURS_SHORT = "remind_hours_short", _("Reminder: study hours short")
+        REMIND_RETURNED = "remind_returned", _("Reminder: returned filing not resubmitted")
+        REMIND_FIRM_DIGEST = "remind_firm_digest", _("Reminder: filings awaiting the firm")
+        # The year's registry status, decided when the window closes.
+        STATUS_ABNORMAL = "status_abnormal", _("Registry status abnormal")
+        STATUS_NORMAL = "status_normal", _("Registry status back to normal")
+        FIRM_ABNORMAL = "firm_abnormal", _("Managers of the firm abnormal")
 
     class EmailState(models.TextChoices):
         PENDING = "pending", pgettext_lazy("e-mail", "To send")
@@ -292,6 +302,10 @@ class Notice(models.Model):
     event = models.ForeignKey(
         ReviewEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
     )
+    # The key of a reminder (and of a status notice): sent once per recipient, year, kind and
+    # milestone ("open", "d30", …, a date for daily digests, "close").
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    milestone = models.CharField(_("milestone"), max_length=32, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     email_state = models.CharField(
@@ -299,6 +313,10 @@ class Notice(models.Model):
     )
     email_error = models.TextField(_("e-mail error"), blank=True)
     emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+    # When a worker claimed the e-mail (pending/failed → sending): a claim that never finished
+    # (worker killed) is released by the daily job after a while.
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("notice")
@@ -310,7 +328,13 @@ class Notice(models.Model):
                 fields=["recipient", "event", "kind"],
                 condition=Q(event__isnull=False),
                 name="one_notice_per_recipient_and_event",
-            )
+            ),
+            # Two runs of the reminder job (or a retry after a crash) remind nobody twice.
+            models.UniqueConstraint(
+                fields=["recipient", "year", "kind", "milestone"],
+                condition=Q(event__isnull=True) & ~Q(milestone=""),
+                name="one_reminder_per_recipient_year_kind_milestone",
+            ),
         ]
         indexes = [
             models.Index(
@@ -319,7 +343,205 @@ class Notice(models.Model):
                 condition=Q(read_at__isnull=True),
             ),
             models.Index(fields=["recipient", "-created_at"], name="notice_recipient_idx"),
+            models.Index(
+                fields=["email_state", "created_at"],
+                name="notice_email_todo_idx",
+                condition=~Q(email_state="sent"),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.recipient} {self.kind}"
+
+
+# --- the year's registry status and the credit record (信用档案) -------------------------------
+
+
+class StatusReason(models.TextChoices):
+    """Why a manager is abnormal for a year."""
+
+    NOT_FILED = "not_filed", _("No filing was submitted")
+    NOT_APPROVED = "not_approved", _("The filing was not approved by the deadline")
+    HOURS_SHORT = "hours_short", _("Study hours short of the rule")
+    BAD_CONDUCT = "bad_conduct", _("A bad conduct record in force")
+
+
+class RegistryStatus(models.Model):
+    """A manager's registry status (执业状态) for a year: decided when the window closes,
+    changed afterwards only by a late approval or a conduct record, each change written to the
+    credit record (`CreditEntry`)."""
+
+    class Status(models.TextChoices):
+        NORMAL = "normal", _("Normal")
+        ABNORMAL = "abnormal", _("Abnormal")
+
+    manager = models.ForeignKey(
+        ManagerProfile,
+        verbose_name=_("manager"),
+        on_delete=models.PROTECT,
+        related_name="registry_statuses",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    status = models.CharField(_("registry status"), max_length=16, choices=Status.choices)
+    reasons = ArrayField(
+        models.CharField(max_length=16, choices=StatusReason.choices),
+        verbose_name=_("reasons"),
+        default=list,
+        blank=True,
+    )
+    # The jurisdiction whose window decided it (the manager's at the close): the bureau's scope.
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        verbose_name=_("jurisdiction"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_on = models.DateField(_("window closed on"))
+    decided_at = models.DateTimeField(_("decided"))
+    updated_at = models.DateTimeField(_("last changed"))
+
+    class Meta:
+        verbose_name = _("registry status")
+        verbose_name_plural = _("registry statuses")
+        ordering = ["-year", "manager__real_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manager", "year"], name="one_registry_status_per_manager_and_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="normal", reasons=[]) | (Q(status="abnormal") & ~Q(reasons=[])),
+                name="abnormal_status_has_reasons",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["year", "status"], name="registry_status_year_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manager} {self.year} {self.get_status_display()}"
+
+    @property
+    def is_abnormal(self) -> bool:
+        return self.status == self.Status.ABNORMAL
+
+    def get_reasons_display(self) -> list[str]:
+        labels = dict(StatusReason.choices)
+        return [str(labels.get(reason, reason)) for reason in self.reasons]
+
+
+class CreditEntry(models.Model):
+    """One line of a manager's credit record (信用档案): a registry status as decided or
+    changed, when, why and by whom (no one: the closing of the window). Never edited."""
+
+    class Cause(models.TextChoices):
+        WINDOW_CLOSED = "window_closed", _("The filing window closed")
+        LATE_APPROVAL = "late_approval", _("Filing approved after the close")
+        CONDUCT = "conduct", _("Conduct record entered or changed")
+
+    manager = models.ForeignKey(
+        ManagerProfile,
+        verbose_name=_("manager"),
+        on_delete=models.PROTECT,
+        related_name="credit_entries",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    status = models.CharField(
+        _("registry status"), max_length=16, choices=RegistryStatus.Status.choices
+    )
+    previous_status = models.CharField(
+        _("previous status"), max_length=16, choices=RegistryStatus.Status.choices, blank=True
+    )
+    reasons = ArrayField(
+        models.CharField(max_length=16, choices=StatusReason.choices),
+        verbose_name=_("reasons"),
+        default=list,
+        blank=True,
+    )
+    cause = models.CharField(_("cause"), max_length=16, choices=Cause.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("credit record entry")
+        verbose_name_plural = _("credit record entries")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["manager", "-created_at"], name="credit_manager_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.manager} {self.year} {self.get_status_display()}"
+
+    def get_reasons_display(self) -> list[str]:
+        labels = dict(StatusReason.choices)
+        return [str(labels.get(reason, reason)) for reason in self.reasons]
+
+
+class ConductRecord(models.Model):
+    """A good or bad conduct record (良好 / 不良执业记录) entered by bureau staff, with its
+    evidence and the period in which it is in force. Public ones are shown to anyone."""
+
+    class Kind(models.TextChoices):
+        GOOD = "good", _("Good conduct")
+        BAD = "bad", _("Bad conduct")
+
+    manager = models.ForeignKey(
+        ManagerProfile,
+        verbose_name=_("manager"),
+        on_delete=models.PROTECT,
+        related_name="conduct_records",
+    )
+    kind = models.CharField(_("type"), max_length=8, choices=Kind.choices)
+    occurred_on = models.DateField(_("date"))
+    summary = models.CharField(_("summary"), max_length=200)
+    details = models.TextField(_("details"), blank=True)
+    evidence = models.FileField(
+        _("evidence"), upload_to=private_upload_to("conduct"), max_length=200
+    )
+    evidence_name = models.CharField(_("evidence file name"), max_length=255, editable=False)
+    effective_from = models.DateField(_("in force from"))
+    effective_until = models.DateField(
+        _("in force until"), null=True, blank=True, help_text=_("Empty: with no end.")
+    )
+    public = models.BooleanField(
+        _("public"), default=False, help_text=_("Shown on the public lookup (公示).")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(verbose_name=_("conduct record change"), excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("conduct record")
+        verbose_name_plural = _("conduct records")
+        ordering = ["-occurred_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_until__isnull=True)
+                | Q(effective_until__gte=models.F("effective_from")),
+                name="conduct_record_period_ends_after_start",
+                violation_error_message=_("The record must end on or after the day it starts."),
+            )
+        ]
+        indexes = [
+            models.Index(fields=["manager", "kind"], name="conduct_manager_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manager} · {self.get_kind_display()} · {self.summary}"
+
+    def in_force_on(self, day) -> bool:
+        return self.effective_from <= day and (
+            self.effective_until is None or day <= self.effective_until
+        )

@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+import datetime as dt
+from decimal import Decimal
 
-from .models import Notice
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .models import Notice, StatusReason
 
 Kind = Notice.Kind
+
+
+def _date(value: str) -> str:
+    """A date (or a timestamp) stored as ISO text in the params, in the reader's format."""
+    if not value:
+        return ""
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return formats.date_format(parsed.date(), "DATE_FORMAT")
+
+
+def _hours(value) -> str:
+    return formats.number_format(Decimal(str(value or 0)).normalize(), use_l10n=True)
+
+
+def _reasons(values: list[str]) -> str:
+    labels = dict(StatusReason.choices)
+    return _("; ").join(str(labels.get(v, v)) for v in values or [])
 
 
 def notice_title(notice: Notice) -> str:
@@ -18,6 +43,13 @@ def notice_title(notice: Notice) -> str:
         Kind.FILING_FORWARDED: _("Your %(year)s filing was forwarded to the bureau"),
         Kind.FILING_RETURNED: _("The %(year)s filing of %(name)s was returned"),
         Kind.FILING_APPROVED: _("The %(year)s filing of %(name)s is approved"),
+        Kind.REMIND_NOT_SUBMITTED: _("Reminder: submit your %(year)s annual filing"),
+        Kind.REMIND_HOURS_SHORT: _("Reminder: your %(year)s study hours are short"),
+        Kind.REMIND_RETURNED: _("Reminder: your returned %(year)s filing awaits you"),
+        Kind.REMIND_FIRM_DIGEST: _("%(year)s filings awaiting your firm's review"),
+        Kind.STATUS_ABNORMAL: _("Your %(year)s registry status is abnormal"),
+        Kind.STATUS_NORMAL: _("Your %(year)s registry status is normal again"),
+        Kind.FIRM_ABNORMAL: _("Managers of your firm are abnormal for %(year)s"),
     }
     template = titles.get(notice.kind)
     if template is None:
@@ -25,18 +57,69 @@ def notice_title(notice: Notice) -> str:
     return template % {"year": p.get("year", ""), "name": p.get("name", "")}
 
 
+def _deadline(p: dict) -> str:
+    days = int(p.get("days_left") or 0)
+    closes = _date(p.get("closes_on", ""))
+    if days == 0:
+        return _("Today, %(date)s, is the last day of the filing window.") % {"date": closes}
+    return ngettext(
+        "The filing window closes on %(date)s, in %(days)s day.",
+        "The filing window closes on %(date)s, in %(days)s days.",
+        days,
+    ) % {"date": closes, "days": days}
+
+
 def notice_body(notice: Notice) -> str:
     p = notice.params
-    if notice.kind == Kind.FILING_SUBMITTED:
+    kind = notice.kind
+    if kind == Kind.FILING_SUBMITTED:
         return _("It now awaits the review of %(firm)s.") % {"firm": p.get("firm", "")}
-    if notice.kind == Kind.FILING_TO_REVIEW:
+    if kind == Kind.FILING_TO_REVIEW:
         return _("Submitted for review by %(firm)s.") % {"firm": p.get("firm", "")}
-    if notice.kind == Kind.FILING_FORWARDED:
+    if kind == Kind.FILING_FORWARDED:
         return _("%(firm)s approved it; it now awaits the housing bureau.") % {
             "firm": p.get("firm", "")
         }
-    if notice.kind == Kind.FILING_RETURNED:
+    if kind == Kind.FILING_RETURNED:
         return _("Reason: %(reason)s") % {"reason": p.get("reason", "")}
-    if notice.kind == Kind.FILING_APPROVED:
+    if kind == Kind.FILING_APPROVED:
         return _("The filing certificate can be downloaded from the filing page.")
+    if kind == Kind.REMIND_NOT_SUBMITTED:
+        return _deadline(p) + " " + _(
+            "Without an approved filing your registry status for the year becomes abnormal."
+        )
+    if kind == Kind.REMIND_HOURS_SHORT:
+        return (
+            _("You still need %(hours)s study hours for the year.") % {"hours": _hours(p.get("needed"))}
+            + " "
+            + _deadline(p)
+        )
+    if kind == Kind.REMIND_RETURNED:
+        return (
+            _("Reason for the return: %(reason)s") % {"reason": p.get("reason", "")}
+            + " "
+            + _("Correct it and submit it again.")
+            + " "
+            + _deadline(p)
+        )
+    if kind == Kind.REMIND_FIRM_DIGEST:
+        count = int(p.get("count") or 0)
+        return ngettext(
+            "%(count)s filing awaits your review; the oldest was submitted on %(date)s.",
+            "%(count)s filings await your review; the oldest was submitted on %(date)s.",
+            count,
+        ) % {"count": count, "date": _date(p.get("oldest", ""))}
+    if kind == Kind.STATUS_ABNORMAL:
+        return _("Reasons: %(reasons)s. This is recorded in your credit record.") % {
+            "reasons": _reasons(p.get("reasons"))
+        }
+    if kind == Kind.STATUS_NORMAL:
+        return _("The change is recorded in your credit record.")
+    if kind == Kind.FIRM_ABNORMAL:
+        count = int(p.get("count") or 0)
+        return ngettext(
+            "%(count)s manager employed by your firm is abnormal for the year.",
+            "%(count)s managers employed by your firm are abnormal for the year.",
+            count,
+        ) % {"count": count}
     return ""

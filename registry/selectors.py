@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts.models import (
     BureauMembership,
@@ -17,7 +18,17 @@ from accounts.models import (
 from accounts.roles import Role, roles_of
 from accounts.selectors import employed_by
 
-from .models import AnnualFiling, FilingExtension, FilingProof, FilingWindow, Notice, ReviewEvent
+from .models import (
+    AnnualFiling,
+    ConductRecord,
+    CreditEntry,
+    FilingExtension,
+    FilingProof,
+    FilingWindow,
+    Notice,
+    RegistryStatus,
+    ReviewEvent,
+)
 
 # --- windows and deadlines -------------------------------------------------------------------
 
@@ -233,3 +244,70 @@ def certificate_lookup(*, code: str) -> AnnualFiling | None:
         .select_related("manager")
         .first()
     )
+
+
+# --- registry status, credit record, conduct records ---------------------------------------------
+
+
+def conduct_record_list_for(*, user: User) -> QuerySet[ConductRecord]:
+    """Conduct records a user may see: a manager all of his own; a firm's staff the public ones
+    of the managers it employs; bureau staff those of their jurisdiction and below."""
+    qs = ConductRecord.objects.select_related("manager")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    roles = roles_of(user)
+    if roles.role == Role.MANAGER and roles.manager_profile:
+        return qs.filter(manager=roles.manager_profile)
+    if roles.role == Role.FIRM:
+        return qs.filter(employed_by(roles.firm, via="manager"), public=True)
+    if roles.role == Role.BUREAU:
+        return qs.filter(manager__jurisdiction__path__startswith=roles.jurisdiction.path)
+    return qs.none()
+
+
+def conduct_evidence_get_for(*, user: User, pk: int) -> ConductRecord:
+    """The evidence of a record: for the manager himself and bureau staff, not for firms."""
+    roles = roles_of(user)
+    if not (user.is_superuser or roles.role in (Role.MANAGER, Role.BUREAU)):
+        return get_object_or_404(ConductRecord.objects.none(), pk=pk)
+    return get_object_or_404(conduct_record_list_for(user=user), pk=pk)
+
+
+@dataclass(frozen=True)
+class CreditRecord:
+    """A manager's credit record (信用档案) as one reader may see it."""
+
+    statuses: list[RegistryStatus]
+    entries: list[CreditEntry]
+    conduct: list[ConductRecord]
+
+    @property
+    def latest(self) -> RegistryStatus | None:
+        return self.statuses[0] if self.statuses else None
+
+
+def credit_record_for(
+    *, manager: ManagerProfile, conduct: QuerySet[ConductRecord], entries: bool = True
+) -> CreditRecord:
+    """The statuses by year (newest first), the changes (if `entries`) and the conduct records
+    of `conduct` (already scoped to the reader) of one manager: three queries."""
+    return CreditRecord(
+        statuses=list(RegistryStatus.objects.filter(manager=manager).order_by("-year")),
+        entries=list(
+            CreditEntry.objects.filter(manager=manager).select_related("actor")[:200]
+        )
+        if entries
+        else [],
+        conduct=list(conduct.filter(manager=manager).order_by("-occurred_on", "-pk")),
+    )
+
+
+def public_credit_record(*, manager: ManagerProfile) -> CreditRecord:
+    """What the public sees (公示): the statuses and the public conduct records in force."""
+    today = timezone.localdate()
+    conduct = ConductRecord.objects.filter(public=True, effective_from__lte=today).filter(
+        Q(effective_until__isnull=True) | Q(effective_until__gte=today)
+    )
+    return credit_record_for(manager=manager, conduct=conduct, entries=False)

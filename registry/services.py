@@ -13,6 +13,7 @@ import secrets
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,10 +22,19 @@ from accounts.roles import Role, roles_of
 from accounts.selectors import current_employment
 from portal.exceptions import DomainError
 from portal.uploads import validate_upload
-from training.selectors import compliance_for
+from training.selectors import compliance_for, hours_rule_for
 
 from . import selectors
-from .models import AnnualFiling, FilingExtension, FilingProof, ReviewEvent
+from .models import (
+    AnnualFiling,
+    ConductRecord,
+    CreditEntry,
+    FilingExtension,
+    FilingProof,
+    Notice,
+    RegistryStatus,
+    ReviewEvent,
+)
 
 Status = AnnualFiling.Status
 Action = ReviewEvent.Action
@@ -375,6 +385,14 @@ def filing_bureau_approve(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
             filing.approved_at = timezone.now()
             filing.certificate_code = filing.certificate_code or _new_certificate_code()
         _transition(filing=filing, actor=actor, action=Action.BUREAU_APPROVE)
+        # Approved after the window closed (an extension, or a slow review): the year's status
+        # is decided again.
+        registry_status_refresh(
+            manager=filing.manager,
+            year=filing.year,
+            cause=CreditEntry.Cause.LATE_APPROVAL,
+            actor=actor,
+        )
     return filing
 
 
@@ -443,3 +461,99 @@ def filing_decide_each(
         else:
             results.append((filing, None))
     return results
+
+
+# --- the year's registry status and conduct records ----------------------------------------------
+
+
+def registry_status_refresh(
+    *, manager: ManagerProfile, year: int, cause: str, actor: User | None = None
+) -> RegistryStatus | None:
+    """Decide again a status given when the window closed, after something changed it (a late
+    approval, a conduct record). A change of the reasons is written to the credit record; a
+    change of the status is also told to the manager. Before the close: nothing (None)."""
+    from . import jobs
+
+    with transaction.atomic():
+        current = (
+            RegistryStatus.objects.select_for_update()
+            .select_related("jurisdiction")
+            .filter(manager_id=manager.pk, year=year)
+            .first()
+        )
+        if current is None:
+            return None
+        flags = [flag for _, flag in jobs.REASON_FLAGS]
+        row = (
+            jobs.status_candidates(
+                ManagerProfile.objects.filter(pk=manager.pk),
+                year=year,
+                last_day=current.closed_on,
+                rule=hours_rule_for(jurisdiction=current.jurisdiction, year=year),
+            )
+            .values(*flags)
+            .get()
+        )
+        reasons = [reason.value for reason, flag in jobs.REASON_FLAGS if row[flag]]
+        if reasons == current.reasons:
+            return current
+        previous = current.status
+        now = timezone.now()
+        current.reasons = reasons
+        current.status = (
+            RegistryStatus.Status.ABNORMAL if reasons else RegistryStatus.Status.NORMAL
+        )
+        current.updated_at = now
+        current.save(update_fields=["reasons", "status", "updated_at"])
+        entry = CreditEntry.objects.create(
+            manager_id=manager.pk,
+            year=year,
+            status=current.status,
+            previous_status=previous,
+            reasons=reasons,
+            cause=cause,
+            actor=actor,
+            created_at=now,
+        )
+        if current.status != previous:
+            notice = Notice.objects.create(
+                recipient_id=manager.user_id,
+                kind=Notice.Kind.STATUS_ABNORMAL
+                if current.is_abnormal
+                else Notice.Kind.STATUS_NORMAL,
+                params={"year": year, "reasons": reasons},
+                link=reverse("registry:credit_record"),
+                year=year,
+                milestone=f"entry-{entry.pk}",
+            )
+            from .tasks import send_notice_email
+
+            transaction.on_commit(lambda: send_notice_email.delay(notice.pk))
+    return current
+
+
+def _bureau_scoped_manager(actor: User, manager_id: int) -> ManagerProfile:
+    from accounts.selectors import manager_list_for
+
+    if roles_of(actor).role not in BUREAU:
+        raise PermissionDenied
+    manager = manager_list_for(user=actor).filter(pk=manager_id).first()
+    if manager is None:
+        raise PermissionDenied
+    return manager
+
+
+def conduct_record_save(*, actor: User, record: ConductRecord) -> ConductRecord:
+    """Enter or change a conduct record (bureau staff of the manager's jurisdiction). The
+    statuses already decided for the manager are decided again: a bad record in force can make
+    a year abnormal, its end or removal normal again."""
+    manager = _bureau_scoped_manager(actor, record.manager_id)
+    if record.pk is None:
+        record.recorded_by = actor
+    with transaction.atomic():
+        record.save()
+        for year in RegistryStatus.objects.filter(manager=manager).values_list("year", flat=True):
+            registry_status_refresh(
+                manager=manager, year=year, cause=CreditEntry.Cause.CONDUCT, actor=actor
+            )
+    return record

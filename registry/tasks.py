@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -94,41 +97,112 @@ def notify_review_event(event_id: int) -> int:
     return len(pending)
 
 
-@shared_task(
-    name="registry.send_notice_email",
-    bind=True,
-    max_retries=6,
-    default_retry_delay=60,
-)
-def send_notice_email(self, notice_id: int) -> bool:
-    """E-mail one notice in its recipient's language. The notice is claimed first (a
-    conditional UPDATE), so two workers never send it twice; a failure is recorded and retried
-    with back-off."""
-    claimed = Notice.objects.filter(
-        pk=notice_id, email_state__in=[Notice.EmailState.PENDING, Notice.EmailState.FAILED]
-    ).update(email_state=Notice.EmailState.SENDING)
+def send_notice_batch(notice_ids: list[int]) -> tuple[list[int], dict[int, str]]:
+    """E-mail notices, each in its recipient's language, over one connection to the mail
+    server. Each notice is claimed first (pending/failed → sending, under a row lock that other
+    workers skip), so two workers never send the same one; it is marked sent after its
+    message went out, or failed with the error. Returns (sent ids, {failed id: error})."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = list(
+            Notice.objects.filter(
+                pk__in=notice_ids,
+                email_state__in=[Notice.EmailState.PENDING, Notice.EmailState.FAILED],
+            )
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        Notice.objects.filter(pk__in=claimed).update(
+            email_state=Notice.EmailState.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
     if not claimed:
-        return False
-    notice = Notice.objects.select_related("recipient").get(pk=notice_id)
+        return [], {}
+    sent: list[int] = []
+    failed: dict[int, str] = {}
+    notices = Notice.objects.select_related("recipient").filter(pk__in=claimed).order_by("pk")
+    try:
+        connection = get_connection()
+        connection.open()
+    except Exception as exc:  # noqa: BLE001 (the mail server is down: all of them failed)
+        failed = {pk: f"{type(exc).__name__}: {exc}"[:2000] for pk in claimed}
+        connection = None
+    if connection is not None:
+        try:
+            for notice in notices:
+                try:
+                    connection.send_messages([_message(notice, connection)])
+                except Exception as exc:  # noqa: BLE001 (any failure: record, retry)
+                    failed[notice.pk] = f"{type(exc).__name__}: {exc}"[:2000]
+                else:
+                    sent.append(notice.pk)
+        finally:
+            connection.close()
+    Notice.objects.filter(pk__in=sent).update(
+        email_state=Notice.EmailState.SENT, emailed_at=timezone.now(), email_error=""
+    )
+    for pk, error in failed.items():
+        Notice.objects.filter(pk=pk).update(email_state=Notice.EmailState.FAILED, email_error=error)
+    return sent, failed
+
+
+def _message(notice: Notice, connection) -> EmailMessage:
     user = notice.recipient
     with translation.override(user.language or settings.LANGUAGE_CODE):
         context = {
             "title": notice_title(notice),
             "body": notice_body(notice),
-            "url": settings.PORTAL_BASE_URL + notice.link
-            if notice.link
-            else settings.PORTAL_BASE_URL,
+            "url": settings.PORTAL_BASE_URL + (notice.link or "/"),
         }
         subject = render_to_string("registry/email/notice_subject.txt", context).strip()
         body = render_to_string("registry/email/notice_body.txt", context)
-    try:
-        send_mail(settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body, None, [user.email])
-    except Exception as exc:  # noqa: BLE001 (any failure of the mail server: record, retry)
-        Notice.objects.filter(pk=notice_id).update(
-            email_state=Notice.EmailState.FAILED, email_error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
-        raise self.retry(exc=exc, countdown=min(3600, 60 * 2**self.request.retries)) from exc
-    Notice.objects.filter(pk=notice_id).update(
-        email_state=Notice.EmailState.SENT, emailed_at=timezone.now(), email_error=""
+    return EmailMessage(
+        settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body, None, [user.email], connection=connection
     )
-    return True
+
+
+def _backoff(retries: int) -> int:
+    return min(3600, 60 * 2**retries)
+
+
+@shared_task(name="registry.send_notice_emails", bind=True, max_retries=6)
+def send_notice_emails(self, notice_ids: list[int]) -> int:
+    """E-mail a chunk of notices; the failed ones are tried again with back-off (1, 2, 4 …
+    minutes, at most an hour), then left failed for the daily job and the admin."""
+    sent, failed = send_notice_batch(notice_ids)
+    if failed:
+        raise self.retry(args=[sorted(failed)], countdown=_backoff(self.request.retries))
+    return len(sent)
+
+
+@shared_task(name="registry.send_notice_email", bind=True, max_retries=6)
+def send_notice_email(self, notice_id: int) -> bool:
+    """E-mail one notice (see `send_notice_batch`)."""
+    sent, failed = send_notice_batch([notice_id])
+    if failed:
+        raise self.retry(countdown=_backoff(self.request.retries))
+    return bool(sent)
+
+
+@shared_task(name="registry.run_daily")
+def run_daily(day: str | None = None) -> dict:
+    """The daily job of Celery beat (09:00 Asia/Shanghai): close the windows whose deadline
+    has passed, then send the reminders due today."""
+    from .jobs import reminders_run, windows_close
+
+    today = dt.date.fromisoformat(day) if day else timezone.localdate()
+    closed = windows_close(day=today)
+    reminded = reminders_run(day=today)
+    return {
+        "day": today.isoformat(),
+        "statuses": dict(closed.decided),
+        "reminders": dict(reminded.created),
+    }
+
+
+@shared_task(name="registry.close_windows")
+def close_windows(day: str | None = None, year: int | None = None) -> dict:
+    """Close the windows whose deadline has passed by `day` (default today), by hand."""
+    from .jobs import windows_close
+
+    today = dt.date.fromisoformat(day) if day else timezone.localdate()
+    return dict(windows_close(day=today, year=year).decided)

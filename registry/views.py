@@ -188,6 +188,33 @@ def proof_file(request, pk):
     return serve_private_file(proof.file, download_name=proof.original_name)
 
 
+# --- the credit record (信用档案) -------------------------------------------------------------
+
+
+@manager_required
+@require_http_methods(["GET"])
+def credit_record(request):
+    """The manager's own credit record: the registry status of each year with its reasons,
+    every change of it, and all his conduct records (public or not)."""
+    manager = roles_of(request.user).manager_profile
+    record = selectors.credit_record_for(
+        manager=manager, conduct=selectors.conduct_record_list_for(user=request.user)
+    )
+    return render(
+        request,
+        "registry/credit_record.html",
+        {"manager": manager, "record": record, "evidence_visible": True},
+    )
+
+
+@role_required(Role.MANAGER, Role.BUREAU, Role.ADMIN)
+@require_http_methods(["GET"])
+def conduct_evidence(request, pk):
+    """The evidence of a conduct record: for the manager himself and bureau staff."""
+    record = selectors.conduct_evidence_get_for(user=request.user, pk=pk)
+    return serve_private_file(record.evidence, download_name=record.evidence_name)
+
+
 # --- the firm --------------------------------------------------------------------------------
 
 
@@ -325,6 +352,7 @@ def verify(request, code=None):
             return redirect("registry:verify", code=clean or "0")
         return render(request, "registry/verify.html", {"form": form})
     filing = selectors.certificate_lookup(code=code)
+    public = selectors.public_credit_record(manager=filing.manager) if filing else None
     return render(
         request,
         "registry/verify.html",
@@ -334,6 +362,10 @@ def verify(request, code=None):
             "filing": filing,
             "display_code": format_code(filing.certificate_code) if filing else "",
             "firm_name": (filing.snapshot.get("firm") or {}).get("name", "") if filing else "",
+            "status": next((s for s in public.statuses if s.year == filing.year), None)
+            if public
+            else None,
+            "conduct": public.conduct if public else [],
         },
         status=200 if filing else 404,
     )

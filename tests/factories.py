@@ -262,3 +262,20 @@ def open_window(jurisdiction, year: int, today: dt.date | None = None):
         },
     )
     return window
+
+
+def study_hours(manager, year: int, hours, *, on: dt.date | None = None):
+    """A verified, passed study record of `hours` for the manager in `year` (counts at once)."""
+    from decimal import Decimal
+
+    from training.models import StudyRecord
+
+    return StudyRecord.objects.create(
+        manager=manager,
+        external_title=f"外部课程 {year}",
+        completed_on=on or dt.date(year, 6, 1),
+        hours=Decimal(str(hours)),
+        assessment=StudyRecord.Assessment.PASSED,
+        source=StudyRecord.Source.PROVIDER,
+        status=StudyRecord.Status.VERIFIED,
+    )
