@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -202,15 +203,29 @@ def firm_dashboard(request):
 
 @firm_required
 def firm_managers(request):
+    from registry.models import RegistryStatus
+    from registry.selectors import with_latest_status
+
     firm = roles_of(request.user).firm
     form = ManagerSearchForm(request.GET or None)
     search = form.cleaned_data["q"] if form.is_valid() else ""
-    managers = selectors.firm_current_managers(firm=firm, search=search)
+    status = request.GET.get("status", "")
+    managers = with_latest_status(
+        selectors.firm_current_managers(firm=firm, search=search), status=status
+    )
     page = Paginator(managers, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "accounts/firm_manager_list.html",
-        {"firm": firm, "form": form, "page": page, "search": search},
+        {
+            "firm": firm,
+            "form": form,
+            "page": page,
+            "search": search,
+            "status": status,
+            "statuses": RegistryStatus.Status.choices,
+            "query": urlencode({k: v for k, v in (("q", search), ("status", status)) if v}),
+        },
     )
 
 

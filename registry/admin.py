@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -419,6 +419,7 @@ class NoticeAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
         "email_state",
         "attempts",
         "email_error",
+        "claimed_at",
         "emailed_at",
         "read_at",
     ]
@@ -546,11 +547,28 @@ class RegistryStatusAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
     """The registry status of each manager and year, as decided when the window closed and
     changed since (late approval, conduct): read-only, with the manager's credit record."""
 
-    list_display = ["manager", "registration_number", "year", "status", "reasons_text", "updated_at"]
+    list_display = [
+        "manager",
+        "registration_number",
+        "year",
+        "status",
+        "reasons_text",
+        "updated_at",
+    ]
     list_filter = ["year", "status", StatusJurisdictionFilter]
     search_fields = ["manager__real_name", "=manager__registration_number"]
     list_select_related = ["manager"]
-    fields = ["manager", "year", "status", "reasons_text", "jurisdiction", "closed_on", "decided_at", "updated_at", "changes"]
+    fields = [
+        "manager",
+        "year",
+        "status",
+        "reasons_text",
+        "jurisdiction",
+        "closed_on",
+        "decided_at",
+        "updated_at",
+        "changes",
+    ]
     readonly_fields = fields
     show_full_result_count = False
 
@@ -569,23 +587,26 @@ class RegistryStatusAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
 
     @admin.display(description=_("reasons"))
     def reasons_text(self, obj):
-        return "; ".join(obj.get_reasons_display()) or "—"
+        return obj.reasons_text or "—"
 
     @admin.display(description=_("credit record"))
     def changes(self, obj):
         entries = CreditEntry.objects.filter(manager_id=obj.manager_id).select_related("actor")
-        return format_html_join(
-            "",
-            "<div>{} · {} · {} → <strong>{}</strong> · {} {}</div>",
-            (
+        return (
+            format_html_join(
+                "",
+                "<div>{} · {} · {} → <strong>{}</strong> · {} {}</div>",
                 (
-                    formats.date_format(timezone.localtime(e.created_at), "DATETIME_FORMAT"),
-                    e.year,
-                    e.get_previous_status_display() or "—",
-                    e.get_status_display(),
-                    e.get_cause_display(),
-                    "; ".join(e.get_reasons_display()),
-                )
-                for e in entries
-            ),
-        ) or "—"
+                    (
+                        formats.date_format(timezone.localtime(e.created_at), "DATETIME_FORMAT"),
+                        e.year,
+                        e.get_previous_status_display() or "—",
+                        e.get_status_display(),
+                        e.get_cause_display(),
+                        e.reasons_text,
+                    )
+                    for e in entries
+                ),
+            )
+            or "—"
+        )

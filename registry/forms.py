@@ -29,3 +29,11 @@ class VerifyForm(forms.Form):
         max_length=20,
         help_text=_("The 12-character code printed beside the QR code of the certificate."),
     )
+
+
+class LookupForm(forms.Form):
+    number = forms.CharField(
+        label=_("Registration number"),
+        max_length=20,
+        help_text=_("The registration number the manager gives you (printed on the filing certificate)."),
+    )

@@ -137,7 +137,10 @@ def scopes_for(year: int) -> list[Scope]:
             "jurisdiction__code", "opens_on", "closes_on"
         )
     }
-    rules = {r.jurisdiction.code: r for r in HoursRule.objects.filter(year=year).select_related("jurisdiction")}
+    rules = {
+        r.jurisdiction.code: r
+        for r in HoursRule.objects.filter(year=year).select_related("jurisdiction")
+    }
     default = default_window(year)
     groups: dict[tuple, Scope] = {}
     effective: dict[int, tuple] = {}
@@ -266,8 +269,8 @@ def reminders_run(*, day: dt.date, queue: bool = True) -> RunResult:
     For each scope whose window is open on `day`, the latest milestone due (see
     `Scope.due_milestone`) to managers who have not submitted, to those short of hours, and to
     those whose returned filing waits for them; then one digest per firm reviewer with
-    filings waiting. The run also releases e-mails a dead worker left half-sent, and queues the
-    e-mails still pending or failed from the last days."""
+    filings waiting. The run also queues again the e-mails of earlier runs still pending or
+    failed."""
     result = RunResult()
     now = timezone.now()
     with transaction.atomic():
@@ -346,9 +349,7 @@ def _remind_managers(
         return
     # Hours short: those who can still add records (not submitted, or returned).
     short = with_compliance(
-        scope.managers().filter(
-            ~Exists(_filing_of_year(year).filter(status__in=SUBMITTED))
-        ),
+        scope.managers().filter(~Exists(_filing_of_year(year).filter(status__in=SUBMITTED))),
         rule=scope.rule,
         year=year,
     ).filter(hours_needed__gt=0)
@@ -386,9 +387,7 @@ def _remind_firms(*, day: dt.date, now, result: RunResult) -> None:
         reviewers = (
             FirmMembership.objects.filter(user__is_active=True)
             .annotate(
-                waiting=Subquery(
-                    waiting.values("firm_id").annotate(n=Count("pk")).values("n")[:1]
-                ),
+                waiting=Subquery(waiting.values("firm_id").annotate(n=Count("pk")).values("n")[:1]),
                 oldest=Subquery(waiting.order_by("submitted_at").values("submitted_at")[:1]),
             )
             .filter(waiting__gt=0)
@@ -411,8 +410,6 @@ def _remind_firms(*, day: dt.date, now, result: RunResult) -> None:
         )
 
 
-#: A claim older than this was left by a worker that died: the e-mail is tried again.
-STALE_CLAIM = dt.timedelta(minutes=30)
 #: Pending e-mails older than this were never queued (or the queue lost them): queue them again.
 STALE_PENDING = dt.timedelta(minutes=30)
 #: Failed e-mails are tried again by the daily job for this long, then left to the admin.
@@ -420,14 +417,9 @@ RETRY_FOR = dt.timedelta(days=7)
 
 
 def _unsent_ids(*, now: dt.datetime, exclude: set[int]) -> list[int]:
-    """E-mails to queue again: claimed by a worker that died (sending for too long), pending
-    but never sent, failed in the last week."""
-    Notice.objects.filter(
-        email_state=Notice.EmailState.SENDING, claimed_at__lt=now - STALE_CLAIM
-    ).update(
-        email_state=Notice.EmailState.FAILED,
-        email_error="The worker stopped while sending this e-mail; it is sent again.",
-    )
+    """E-mails to queue again: pending but never sent (the run that made them died before
+    queueing them, or the queue lost them), and failed in the last week. Never those left
+    `sending` by a worker that died: they may have gone out."""
     ids = Notice.objects.filter(
         Q(email_state=Notice.EmailState.PENDING, created_at__lt=now - STALE_PENDING)
         | Q(email_state=Notice.EmailState.FAILED),
@@ -496,9 +488,7 @@ class CloseResult:
     scopes: int = 0
 
 
-def windows_close(
-    *, day: dt.date, year: int | None = None, queue: bool = True
-) -> CloseResult:
+def windows_close(*, day: dt.date, year: int | None = None, queue: bool = True) -> CloseResult:
     """Give every manager whose deadline for `year` (default: last year and this year) has
     passed by `day` the year's registry status, if not given yet; write it to the credit
     record; notify the abnormal managers and the reviewers of their firms.
@@ -531,10 +521,10 @@ def _close_scope(scope: Scope, *, now: dt.datetime, result: CloseResult) -> None
     managers = managers.exclude(
         Exists(RegistryStatus.objects.filter(manager=OuterRef("pk"), year=scope.year))
     )
-    candidates = status_candidates(
-        managers, year=scope.year, last_day=scope.last_day, rule=scope.rule
-    ).annotate(m_id=F("pk"), m_jurisdiction=F("jurisdiction_id")).values_list(
-        "m_id", "m_jurisdiction", *(flag for _, flag in REASON_FLAGS)
+    candidates = (
+        status_candidates(managers, year=scope.year, last_day=scope.last_day, rule=scope.rule)
+        .annotate(m_id=F("pk"), m_jurisdiction=F("jurisdiction_id"))
+        .values_list("m_id", "m_jurisdiction", *(flag for _, flag in REASON_FLAGS))
     )
     select, params = candidates.query.sql_with_params()
     reasons = ", ".join(
@@ -626,7 +616,7 @@ def _notify_abnormal(*, year: int, day: dt.date, now: dt.datetime, result: Close
             recipient="user_id",
             kind=Kind.FIRM_ABNORMAL,
             params=JSONObject(year=Value(year), count=F("abnormal")),
-            link=reverse("accounts:firm_managers"),
+            link=reverse("accounts:firm_managers") + "?status=abnormal",
             year=year,
             milestone=f"close-{day.isoformat()}",
             now=now,

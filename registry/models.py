@@ -7,8 +7,8 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Firm, Jurisdiction, ManagerProfile
@@ -366,6 +366,16 @@ class StatusReason(models.TextChoices):
     BAD_CONDUCT = "bad_conduct", _("A bad conduct record in force")
 
 
+def reasons_display(reasons: list[str]) -> list[str]:
+    labels = dict(StatusReason.choices)
+    return [str(labels.get(reason, reason)) for reason in reasons or []]
+
+
+def reasons_text(reasons: list[str]) -> str:
+    """The reasons as one line in the reader's language ("；" between them in Chinese)."""
+    return gettext("; ").join(reasons_display(reasons))
+
+
 class RegistryStatus(models.Model):
     """A manager's registry status (执业状态) for a year: decided when the window closes,
     changed afterwards only by a late approval or a conduct record, each change written to the
@@ -425,8 +435,11 @@ class RegistryStatus(models.Model):
         return self.status == self.Status.ABNORMAL
 
     def get_reasons_display(self) -> list[str]:
-        labels = dict(StatusReason.choices)
-        return [str(labels.get(reason, reason)) for reason in self.reasons]
+        return reasons_display(self.reasons)
+
+    @property
+    def reasons_text(self) -> str:
+        return reasons_text(self.reasons)
 
 
 class CreditEntry(models.Model):
@@ -478,8 +491,11 @@ class CreditEntry(models.Model):
         return f"{self.manager} {self.year} {self.get_status_display()}"
 
     def get_reasons_display(self) -> list[str]:
-        labels = dict(StatusReason.choices)
-        return [str(labels.get(reason, reason)) for reason in self.reasons]
+        return reasons_display(self.reasons)
+
+    @property
+    def reasons_text(self) -> str:
+        return reasons_text(self.reasons)
 
 
 class ConductRecord(models.Model):
@@ -509,7 +525,7 @@ class ConductRecord(models.Model):
         _("in force until"), null=True, blank=True, help_text=_("Empty: with no end.")
     )
     public = models.BooleanField(
-        _("public"), default=False, help_text=_("Shown on the public lookup (公示).")
+        _("public"), default=False, help_text=_("Disclosed to the public on the certificate check.")
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -520,7 +536,9 @@ class ConductRecord(models.Model):
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(verbose_name=_("conduct record change"), excluded_fields=["updated_at"])
+    history = HistoricalRecords(
+        verbose_name=_("conduct record change"), excluded_fields=["updated_at"]
+    )
 
     class Meta:
         verbose_name = _("conduct record")

@@ -6,10 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 from django.utils import formats
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from .models import Notice, StatusReason
+from .models import Notice, reasons_text
 
 Kind = Notice.Kind
 
@@ -29,9 +29,9 @@ def _hours(value) -> str:
     return formats.number_format(Decimal(str(value or 0)).normalize(), use_l10n=True)
 
 
-def _reasons(values: list[str]) -> str:
-    labels = dict(StatusReason.choices)
-    return _("; ").join(str(labels.get(v, v)) for v in values or [])
+def _sentences(*parts: str) -> str:
+    """Sentences one after the other: with a space in English, without one in Chinese."""
+    return ("" if (get_language() or "").startswith("zh") else " ").join(parts)
 
 
 def notice_title(notice: Notice) -> str:
@@ -85,22 +85,22 @@ def notice_body(notice: Notice) -> str:
     if kind == Kind.FILING_APPROVED:
         return _("The filing certificate can be downloaded from the filing page.")
     if kind == Kind.REMIND_NOT_SUBMITTED:
-        return _deadline(p) + " " + _(
-            "Without an approved filing your registry status for the year becomes abnormal."
+        return _sentences(
+            _deadline(p),
+            _("Without an approved filing your registry status for the year becomes abnormal."),
         )
     if kind == Kind.REMIND_HOURS_SHORT:
-        return (
-            _("You still need %(hours)s study hours for the year.") % {"hours": _hours(p.get("needed"))}
-            + " "
-            + _deadline(p)
+        return _sentences(
+            _("You still need %(hours)s study hours for the year.")
+            % {"hours": _hours(p.get("needed"))},
+            _deadline(p),
         )
     if kind == Kind.REMIND_RETURNED:
-        return (
-            _("Reason for the return: %(reason)s") % {"reason": p.get("reason", "")}
-            + " "
-            + _("Correct it and submit it again.")
-            + " "
-            + _deadline(p)
+        return _sentences(
+            _("Reason for the return: %(reason)s.")
+            % {"reason": str(p.get("reason", "")).strip().rstrip("。.！!")},
+            _("Correct it and submit it again."),
+            _deadline(p),
         )
     if kind == Kind.REMIND_FIRM_DIGEST:
         count = int(p.get("count") or 0)
@@ -111,7 +111,7 @@ def notice_body(notice: Notice) -> str:
         ) % {"count": count, "date": _date(p.get("oldest", ""))}
     if kind == Kind.STATUS_ABNORMAL:
         return _("Reasons: %(reasons)s. This is recorded in your credit record.") % {
-            "reasons": _reasons(p.get("reasons"))
+            "reasons": reasons_text(p.get("reasons"))
         }
     if kind == Kind.STATUS_NORMAL:
         return _("The change is recorded in your credit record.")

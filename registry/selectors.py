@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -295,9 +295,7 @@ def credit_record_for(
     of `conduct` (already scoped to the reader) of one manager: three queries."""
     return CreditRecord(
         statuses=list(RegistryStatus.objects.filter(manager=manager).order_by("-year")),
-        entries=list(
-            CreditEntry.objects.filter(manager=manager).select_related("actor")[:200]
-        )
+        entries=list(CreditEntry.objects.filter(manager=manager).select_related("actor")[:200])
         if entries
         else [],
         conduct=list(conduct.filter(manager=manager).order_by("-occurred_on", "-pk")),
@@ -311,3 +309,30 @@ def public_credit_record(*, manager: ManagerProfile) -> CreditRecord:
         Q(effective_until__isnull=True) | Q(effective_until__gte=today)
     )
     return credit_record_for(manager=manager, conduct=conduct, entries=False)
+
+
+def public_manager_lookup(*, number: str) -> ManagerProfile | None:
+    """A registered manager by exact registration number, for the public lookup (公示)."""
+    number = "".join(number.split()).upper()
+    if not number:
+        return None
+    return (
+        ManagerProfile.objects.filter(registration_number=number, completed_at__isnull=False)
+        .select_related("jurisdiction")
+        .first()
+    )
+
+
+def with_latest_status(
+    managers: QuerySet[ManagerProfile], *, status: str = ""
+) -> QuerySet[ManagerProfile]:
+    """Managers annotated with the status and year of their latest decided year (one query
+    for a whole page: two correlated subqueries), optionally only those with that status."""
+    latest = RegistryStatus.objects.filter(manager=OuterRef("pk")).order_by("-year")
+    qs = managers.annotate(
+        latest_status=Subquery(latest.values("status")[:1]),
+        latest_status_year=Subquery(latest.values("year")[:1]),
+    )
+    if status in RegistryStatus.Status.values:
+        qs = qs.filter(latest_status=status)
+    return qs

@@ -500,9 +500,7 @@ def registry_status_refresh(
         previous = current.status
         now = timezone.now()
         current.reasons = reasons
-        current.status = (
-            RegistryStatus.Status.ABNORMAL if reasons else RegistryStatus.Status.NORMAL
-        )
+        current.status = RegistryStatus.Status.ABNORMAL if reasons else RegistryStatus.Status.NORMAL
         current.updated_at = now
         current.save(update_fields=["reasons", "status", "updated_at"])
         entry = CreditEntry.objects.create(

@@ -98,50 +98,61 @@ def notify_review_event(event_id: int) -> int:
 
 
 def send_notice_batch(notice_ids: list[int]) -> tuple[list[int], dict[int, str]]:
-    """E-mail notices, each in its recipient's language, over one connection to the mail
-    server. Each notice is claimed first (pending/failed → sending, under a row lock that other
-    workers skip), so two workers never send the same one; it is marked sent after its
-    message went out, or failed with the error. Returns (sent ids, {failed id: error})."""
-    now = timezone.now()
-    with transaction.atomic():
-        claimed = list(
-            Notice.objects.filter(
-                pk__in=notice_ids,
-                email_state__in=[Notice.EmailState.PENDING, Notice.EmailState.FAILED],
-            )
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)
+    """E-mail notices, each in its recipient's language, over one connection to the mail server.
+
+    Each notice is claimed just before its message goes out (a conditional UPDATE: pending or
+    failed → sending), so two workers never send the same one, and marked sent just after. A
+    worker killed between the two leaves that one notice `sending`: it is not sent again (it may
+    have gone out); the admin shows it. A failure is recorded with its error.
+    Returns (sent ids, {failed id: error})."""
+    todo = list(
+        Notice.objects.select_related("recipient")
+        .filter(
+            pk__in=notice_ids,
+            email_state__in=[Notice.EmailState.PENDING, Notice.EmailState.FAILED],
         )
-        Notice.objects.filter(pk__in=claimed).update(
-            email_state=Notice.EmailState.SENDING, claimed_at=now, attempts=F("attempts") + 1
-        )
-    if not claimed:
-        return [], {}
+        .order_by("pk")
+    )
     sent: list[int] = []
     failed: dict[int, str] = {}
-    notices = Notice.objects.select_related("recipient").filter(pk__in=claimed).order_by("pk")
+    if not todo:
+        return sent, failed
     try:
         connection = get_connection()
         connection.open()
-    except Exception as exc:  # noqa: BLE001 (the mail server is down: all of them failed)
-        failed = {pk: f"{type(exc).__name__}: {exc}"[:2000] for pk in claimed}
-        connection = None
-    if connection is not None:
-        try:
-            for notice in notices:
-                try:
-                    connection.send_messages([_message(notice, connection)])
-                except Exception as exc:  # noqa: BLE001 (any failure: record, retry)
-                    failed[notice.pk] = f"{type(exc).__name__}: {exc}"[:2000]
-                else:
-                    sent.append(notice.pk)
-        finally:
-            connection.close()
-    Notice.objects.filter(pk__in=sent).update(
-        email_state=Notice.EmailState.SENT, emailed_at=timezone.now(), email_error=""
-    )
-    for pk, error in failed.items():
-        Notice.objects.filter(pk=pk).update(email_state=Notice.EmailState.FAILED, email_error=error)
+    except Exception as exc:  # noqa: BLE001 (the mail server is down: nothing claimed)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        Notice.objects.filter(pk__in=[n.pk for n in todo]).update(
+            email_state=Notice.EmailState.FAILED, email_error=error
+        )
+        return sent, {n.pk: error for n in todo}
+    try:
+        for notice in todo:
+            claimed = Notice.objects.filter(
+                pk=notice.pk,
+                email_state__in=[Notice.EmailState.PENDING, Notice.EmailState.FAILED],
+            ).update(
+                email_state=Notice.EmailState.SENDING,
+                claimed_at=timezone.now(),
+                attempts=F("attempts") + 1,
+            )
+            if not claimed:
+                continue  # another worker has it
+            try:
+                connection.send_messages([_message(notice, connection)])
+            except Exception as exc:  # noqa: BLE001 (any failure of the mail server: retry)
+                error = f"{type(exc).__name__}: {exc}"[:2000]
+                Notice.objects.filter(pk=notice.pk).update(
+                    email_state=Notice.EmailState.FAILED, email_error=error
+                )
+                failed[notice.pk] = error
+            else:
+                Notice.objects.filter(pk=notice.pk).update(
+                    email_state=Notice.EmailState.SENT, emailed_at=timezone.now(), email_error=""
+                )
+                sent.append(notice.pk)
+    finally:
+        connection.close()
     return sent, failed
 
 
@@ -156,7 +167,11 @@ def _message(notice: Notice, connection) -> EmailMessage:
         subject = render_to_string("registry/email/notice_subject.txt", context).strip()
         body = render_to_string("registry/email/notice_body.txt", context)
     return EmailMessage(
-        settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body, None, [user.email], connection=connection
+        settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
+        body,
+        None,
+        [user.email],
+        connection=connection,
     )
 
 

@@ -22,7 +22,7 @@ from portal.uploads import content_disposition, serve_private_file
 
 from . import selectors, services
 from .display import snapshot_compliance, snapshot_rows
-from .forms import ProofUploadForm, ReturnForm, VerifyForm
+from .forms import LookupForm, ProofUploadForm, ReturnForm, VerifyForm
 from .models import AnnualFiling, FilingProof
 from .notices import notice_body, notice_title
 from .pdf import format_code
@@ -339,6 +339,31 @@ def notices(request):
 
 
 # --- public ----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+def lookup(request):
+    """The public lookup of a manager by registration number: the registry status of each
+    year and the public conduct records in force. Nothing private: no ID number, no phone."""
+    form = LookupForm(request.GET or None)
+    manager = record = employment = None
+    if form.is_valid():
+        manager = selectors.public_manager_lookup(number=form.cleaned_data["number"])
+        if manager is not None:
+            record = selectors.public_credit_record(manager=manager)
+            employment = current_employment(manager=manager)
+    return render(
+        request,
+        "registry/lookup.html",
+        {
+            "form": form,
+            "searched": form.is_valid(),
+            "manager": manager,
+            "record": record,
+            "employment": employment,
+        },
+        status=404 if form.is_valid() and manager is None else 200,
+    )
 
 
 @require_http_methods(["GET"])

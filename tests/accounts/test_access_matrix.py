@@ -41,6 +41,25 @@ def user_for(world, role):
 # --- how to build each URL, and what each role gets --------------------------------------------
 
 
+def _conduct_record(world):
+    from django.core.files.base import ContentFile
+
+    from registry.models import ConductRecord
+
+    record = ConductRecord(
+        manager=world.manager,
+        kind="bad",
+        occurred_on="2026-05-01",
+        summary="投诉查实",
+        effective_from="2026-05-01",
+        evidence_name="决定书.png",
+        recorded_by=world.bureau,
+    )
+    record._detected_mime = "image/png"
+    record.evidence.save("决定书.png", ContentFile(f.png_bytes()), save=True)
+    return record
+
+
 def _work_history(world):
     return WorkHistory.objects.create(
         profile=world.manager, employer="某物业", position="助理", start_date="2015-01-01"
@@ -390,6 +409,22 @@ MATRIX.update(
             "args": lambda w: [_filing(w, "awaiting_firm").pk],
             "data": {"reason": "劳动合同照片不清晰"},
             "expect": {**FIRM_ONLY, "reviewer": 302},
+        },
+        # The evidence of a conduct record: the manager and the bureau, never a firm.
+        "registry:conduct_evidence": {
+            "method": "get",
+            "args": lambda w: [_conduct_record(w).pk],
+            "expect": {
+                "owner_manager": 200,
+                "other_manager": 404,
+                "reviewer": 403,
+                "other_reviewer": 403,
+                "bureau": 200,
+                "other_bureau": 404,
+                "prefecture_bureau": 200,
+                "provider": 403,
+                "anonymous": "login",
+            },
         },
         # Public: the code on the certificate is the capability; the page shows nothing private
         # (tested in tests/registry/test_permissions.py).

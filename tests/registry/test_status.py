@@ -108,7 +108,9 @@ def test_abnormal_managers_and_their_firms_are_told_once(world, closing):
     f.study_hours(world.manager, YEAR, 30)
     approve(world, submit(world, world.manager))
     closing()
-    notices = Notice.objects.filter(kind__in=[Notice.Kind.STATUS_ABNORMAL, Notice.Kind.FIRM_ABNORMAL])
+    notices = Notice.objects.filter(
+        kind__in=[Notice.Kind.STATUS_ABNORMAL, Notice.Kind.FIRM_ABNORMAL]
+    )
     got = sorted(notices.values_list("recipient_id", "kind"))
     assert got == sorted(
         [
@@ -270,14 +272,14 @@ def test_the_manager_sees_his_credit_record_with_every_conduct_record(
     assert 'data-testid="dashboard-credit"' in dashboard and "2026" in dashboard
 
 
-def test_a_firm_sees_only_public_conduct_records_of_its_managers_and_no_evidence(
-    world, as_user
-):
+def test_a_firm_sees_only_public_conduct_records_of_its_managers_and_no_evidence(world, as_user):
     conduct(world, world.manager, public=False)
     public = conduct(world, world.manager, kind="good", start=dt.date(2026, 9, 1))
-    html = as_user(world.reviewer).get(
-        reverse("accounts:manager_detail", args=[world.manager.pk])
-    ).content.decode()
+    html = (
+        as_user(world.reviewer)
+        .get(reverse("accounts:manager_detail", args=[world.manager.pk]))
+        .content.decode()
+    )
     assert "优秀项目经理" in html and "物业服务投诉查实" not in html
     assert reverse("registry:conduct_evidence", args=[public.pk]) not in html
     response = as_user(world.reviewer).get(reverse("registry:conduct_evidence", args=[public.pk]))
@@ -295,7 +297,9 @@ def test_evidence_is_served_to_the_manager_and_the_bureau_only(world, as_user):
     assert as_user(None).get(url).status_code == 302
 
 
-def test_the_public_check_shows_the_status_and_only_public_conduct_in_force(world, closing, as_user):
+def test_the_public_check_shows_the_status_and_only_public_conduct_in_force(
+    world, closing, as_user
+):
     f.study_hours(world.manager, YEAR, 30)
     filing = approve(world, submit(world, world.manager))
     conduct(world, world.manager, kind="good", start=dt.date(2026, 9, 1))
@@ -303,15 +307,22 @@ def test_the_public_check_shows_the_status_and_only_public_conduct_in_force(worl
     conduct(world, world.manager, start=dt.date(2024, 1, 1), until=dt.date(2024, 12, 31))
     closing()
     with at(dt.date(2027, 4, 2)):
-        html = as_user(None).get(
-            reverse("registry:verify", args=[filing.certificate_code])
-        ).content.decode()
+        html = (
+            as_user(None)
+            .get(reverse("registry:verify", args=[filing.certificate_code]))
+            .content.decode()
+        )
     assert 'data-testid="registry-status"' in html
     assert "优秀项目经理" in html
     # The record that is not public counts in the status (its reason is public), but its
     # content is not shown; the public one ended in 2024.
     assert "物业服务投诉查实" not in html
-    assert "A bad conduct record in force" in html
+    from django.utils import translation
+
+    from registry.models import StatusReason
+
+    with translation.override("zh-hans"):
+        assert str(StatusReason.BAD_CONDUCT.label) in html
 
 
 def test_the_admin_records_conduct_with_evidence_and_refuses_a_fake_file(
@@ -333,7 +344,10 @@ def test_the_admin_records_conduct_with_evidence_and_refuses_a_fake_file(
     response = client.post(url, {**data, "evidence": fake})
     assert response.status_code == 200
     assert not ConductRecord.objects.exists()
-    assert "Only PDF, JPEG or PNG" in response.content.decode() or "仅接受" in response.content.decode()
+    assert (
+        "Only PDF, JPEG or PNG" in response.content.decode()
+        or "仅接受" in response.content.decode()
+    )
     response = client.post(url, {**data, "evidence": f.upload("决定书.png")})
     assert response.status_code == 302, response.content.decode()[:2000]
     record = ConductRecord.objects.get()
@@ -364,3 +378,51 @@ def test_the_status_list_in_the_admin_is_scoped_and_does_not_query_per_row(
         reverse("admin:registry_registrystatus_change", args=[status_of(world.other_manager).pk])
     ).status_code in (302, 404)
     assert AnnualFiling.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("reviewer", 403), ("bureau", 403), ("provider_user", 403), ("anonymous", 302)],
+)
+def test_the_credit_record_page_is_the_managers_own(world, as_user, role, expected):
+    user = None if role == "anonymous" else getattr(world, role)
+    assert as_user(user).get(reverse("registry:credit_record")).status_code == expected
+
+
+def test_anyone_looks_up_a_manager_by_registration_number(world, closing, as_user):
+    conduct(world, world.manager, kind="good", start=dt.date(2026, 9, 1))
+    conduct(world, world.manager, public=False)
+    closing()
+    url = reverse("registry:lookup")
+    with at(dt.date(2027, 4, 2)):
+        response = as_user(None).get(url, {"number": f" {world.manager.registration_number} "})
+    html = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="lookup-result"' in html
+    assert world.manager.real_name in html and world.firm.name in html
+    assert "优秀项目经理" in html and "物业服务投诉查实" not in html
+    assert world.manager.id_number not in html and world.manager.phone not in html
+    assert 'data-testid="registry-status"' in html
+    assert reverse("registry:conduct_evidence", args=[1]).rsplit("/", 3)[0] not in html
+    unknown = as_user(None).get(url, {"number": "NOPE0000"})
+    assert unknown.status_code == 404 and 'data-testid="lookup-unknown"' in unknown.content.decode()
+    assert as_user(None).get(url).status_code == 200  # the empty form
+
+
+def test_the_firm_lists_its_managers_with_their_latest_status_and_filters_the_abnormal(
+    world, closing, as_user, django_assert_max_num_queries
+):
+    f.study_hours(world.manager, YEAR, 30)
+    approve(world, submit(world, world.manager))
+    others = f.bulk_managers(30, "fs", firm=world.firm)
+    closing()
+    client = as_user(world.reviewer)
+    url = reverse("accounts:firm_managers")
+    with django_assert_max_num_queries(15):
+        html = client.get(url).content.decode()
+    assert html.count('text-bg-danger">Abnormal') + html.count('text-bg-danger">异常') == 30
+    abnormal = client.get(url, {"status": "abnormal"}).content.decode()
+    assert others[0].real_name in abnormal and world.manager.real_name not in abnormal
+    normal = client.get(url, {"status": "normal"}).content.decode()
+    assert world.manager.real_name in normal and others[0].real_name not in normal
+    notice = Notice.objects.get(recipient=world.reviewer, kind=Notice.Kind.FIRM_ABNORMAL)
+    assert notice.params["count"] == 30 and notice.link.endswith("?status=abnormal")

@@ -415,6 +415,41 @@ class Command(BaseCommand):
             registry_services.filing_firm_approve(actor=reviewer, filing=filing)
             if plan == "approved":
                 registry_services.filing_bureau_approve(actor=zhou, filing=filing)
+        self.seed_conduct(managers, zhou, png)
+
+    def seed_conduct(self, managers, official, png):
+        """A good and a bad public conduct record, entered by the prefecture's official."""
+        from django.core.files.base import ContentFile
+
+        from registry import services as registry_services
+        from registry.models import ConductRecord
+
+        today = timezone.localdate()
+        records = [
+            ("good", "获评年度优秀项目经理", today - dt.timedelta(days=200), None),
+            (
+                "bad",
+                "小区消防通道长期堵塞，经责令整改逾期未改",
+                today - dt.timedelta(days=90),
+                today + dt.timedelta(days=275),
+            ),
+        ]
+        for manager, (kind, summary, start, until) in zip(
+            list(managers)[:2], records, strict=False
+        ):
+            record = ConductRecord(
+                manager=manager,
+                kind=kind,
+                occurred_on=start,
+                summary=summary,
+                effective_from=start,
+                effective_until=until,
+                public=True,
+                evidence_name="决定书.png",
+            )
+            record._detected_mime = "image/png"
+            record.evidence.save("决定书.png", ContentFile(png), save=False)
+            registry_services.conduct_record_save(actor=official, record=record)
 
     def jurisdiction(self, code, name, level, parent):
         obj, _ = Jurisdiction.objects.get_or_create(

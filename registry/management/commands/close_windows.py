@@ -31,7 +31,9 @@ class Command(BaseCommand):
         except _DryRun:
             pass
         label = " (dry run: nothing written or sent)" if options["dry_run"] else ""
-        self.stdout.write(f"Windows closed as on {day.isoformat()}{label}: {result.scopes} scope(s)")
+        self.stdout.write(
+            f"Windows closed as on {day.isoformat()}{label}: {result.scopes} scope(s)"
+        )
         self.stdout.write(
             f"  registry statuses decided: {result.decided.get('normal', 0)} normal, "
             f"{result.decided.get('abnormal', 0)} abnormal"
