@@ -502,6 +502,11 @@ class ConductRecordAdmin(BureauScopedAdmin):
             fields += ["recorded_by", "recorded_at"]
         return fields
 
+    def get_readonly_fields(self, request, obj=None):
+        # A record stays with its manager: moving it would leave the first one's statuses stale.
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields + ["manager"] if obj is not None else fields
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is not None:

@@ -426,3 +426,33 @@ def test_the_firm_lists_its_managers_with_their_latest_status_and_filters_the_ab
     assert world.manager.real_name in normal and others[0].real_name not in normal
     notice = Notice.objects.get(recipient=world.reviewer, kind=Notice.Kind.FIRM_ABNORMAL)
     assert notice.params["count"] == 30 and notice.link.endswith("?status=abnormal")
+
+
+def test_changing_a_conduct_record_in_the_admin_decides_the_year_again(
+    world, closing, as_user, mfa
+):
+    f.study_hours(world.manager, YEAR, 30)
+    approve(world, submit(world, world.manager))
+    record = conduct(world, world.manager, start=dt.date(2024, 1, 1), until=dt.date(2024, 6, 30))
+    closing()
+    assert status_of(world.manager).status == S.NORMAL
+    client = as_user(mfa(world.bureau))
+    url = reverse("admin:registry_conductrecord_change", args=[record.pk])
+    response = client.post(
+        url,
+        {
+            "manager": world.other_manager.pk,  # read-only once recorded: ignored
+            "kind": "bad",
+            "occurred_on": "2024-01-01",
+            "summary": record.summary,
+            "details": "",
+            "effective_from": "2024-01-01",
+            "effective_until": "2026-12-31",  # extended into the year
+            "public": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    record.refresh_from_db()
+    assert record.manager == world.manager and record.effective_until == dt.date(2026, 12, 31)
+    assert status_of(world.manager).reasons == ["bad_conduct"]
+    assert record.history.count() == 2
