@@ -298,24 +298,34 @@ def _remind_managers(
 ) -> None:
     key, due_on = milestone
     year = scope.year
-    link = reverse("registry:my_filing") + f"?year={year}"
     common = {
         "year": Value(year),
         "closes_on": Value(scope.last_day.isoformat()),
         "days_left": Value((scope.last_day - day).days),
     }
+
+    def remind(kind: str, rows: QuerySet, link: str, filing: str | None = None, **params) -> None:
+        notices = _notice_rows(
+            rows,
+            recipient="user_id",
+            kind=kind,
+            params=JSONObject(**common, **params),
+            link=link,
+            year=year,
+            milestone=key,
+            now=now,
+            filing=filing,
+        )
+        result.add(kind, _insert_notices(notices))
+
+    filing_page = reverse("registry:my_filing") + f"?year={year}"
     managers = scope.managers().annotate(
         filing_status=Subquery(_filing_of_year(year).values("status")[:1])
     )
-    not_submitted = managers.filter(Q(filing_status__isnull=True) | Q(filing_status=Status.DRAFT))
-    args = {"recipient": "user_id", "year": year, "milestone": key, "now": now, "link": link}
-    result.add(
+    remind(
         Kind.REMIND_NOT_SUBMITTED,
-        _insert_notices(
-            _notice_rows(
-                not_submitted, kind=Kind.REMIND_NOT_SUBMITTED, params=JSONObject(**common), **args
-            )
-        ),
+        managers.filter(Q(filing_status__isnull=True) | Q(filing_status=Status.DRAFT)),
+        filing_page,
     )
     # A returned filing: only if it was returned before the milestone fell due (the return
     # itself was notified at once).
@@ -332,18 +342,12 @@ def _remind_managers(
         reason=Subquery(_filing_of_year(year).values("return_reason")[:1]),
     )
     start_of_due = timezone.make_aware(dt.datetime.combine(due_on, dt.time.min))
-    returned = returned.filter(returned_at__lt=start_of_due)
-    result.add(
+    remind(
         Kind.REMIND_RETURNED,
-        _insert_notices(
-            _notice_rows(
-                returned,
-                kind=Kind.REMIND_RETURNED,
-                params=JSONObject(**common, reason=F("reason")),
-                filing="filing_pk",
-                **args,
-            )
-        ),
+        returned.filter(returned_at__lt=start_of_due),
+        filing_page,
+        filing="filing_pk",
+        reason=F("reason"),
     )
     if scope.rule is None:
         return
@@ -353,17 +357,11 @@ def _remind_managers(
         rule=scope.rule,
         year=year,
     ).filter(hours_needed__gt=0)
-    result.add(
+    remind(
         Kind.REMIND_HOURS_SHORT,
-        _insert_notices(
-            _notice_rows(
-                short,
-                kind=Kind.REMIND_HOURS_SHORT,
-                params=JSONObject(**common, needed=F("hours_needed")),
-                link=reverse("training:study_hours") + f"?year={year}",
-                **{k: v for k, v in args.items() if k != "link"},
-            )
-        ),
+        short,
+        reverse("training:study_hours") + f"?year={year}",
+        needed=F("hours_needed"),
     )
 
 

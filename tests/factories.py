@@ -279,3 +279,27 @@ def study_hours(manager, year: int, hours, *, on: dt.date | None = None):
         source=StudyRecord.Source.PROVIDER,
         status=StudyRecord.Status.VERIFIED,
     )
+
+
+def conduct_record(
+    manager, *, kind="bad", start=dt.date(2026, 5, 1), until=None, public=True, by=None, save=True
+):
+    """A conduct record with a PNG as its evidence; saved as is (`save`), or left for a service."""
+    from django.core.files.base import ContentFile
+
+    from registry.models import ConductRecord
+
+    record = ConductRecord(
+        manager=manager,
+        kind=kind,
+        occurred_on=start,
+        summary="物业服务投诉查实" if kind == "bad" else "优秀项目经理",
+        effective_from=start,
+        effective_until=until,
+        public=public,
+        evidence_name="决定书.png",
+        recorded_by=by,
+    )
+    record._detected_mime = "image/png"
+    record.evidence.save("决定书.png", ContentFile(png_bytes()), save=save)
+    return record

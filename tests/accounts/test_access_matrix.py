@@ -42,22 +42,7 @@ def user_for(world, role):
 
 
 def _conduct_record(world):
-    from django.core.files.base import ContentFile
-
-    from registry.models import ConductRecord
-
-    record = ConductRecord(
-        manager=world.manager,
-        kind="bad",
-        occurred_on="2026-05-01",
-        summary="投诉查实",
-        effective_from="2026-05-01",
-        evidence_name="决定书.png",
-        recorded_by=world.bureau,
-    )
-    record._detected_mime = "image/png"
-    record.evidence.save("决定书.png", ContentFile(f.png_bytes()), save=True)
-    return record
+    return f.conduct_record(world.manager, by=world.bureau)
 
 
 def _work_history(world):

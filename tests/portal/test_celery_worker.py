@@ -1,60 +1,20 @@
 """A real task through the real Redis broker to a real worker process."""
 
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 
 from portal.tasks import ping
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.workers import celery_worker
 
 
 @pytest.fixture
 def real_worker(settings):
-    from portal.celery import app
-
-    app.conf.task_always_eager = False
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = dict(os.environ)
-    env["REDIS_URL"] = settings.REDIS_URL
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "-Q",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"{queue}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    with celery_worker(settings.REDIS_URL) as queue:
         yield queue
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.mark.worker

@@ -1,11 +1,7 @@
 """The daily job through a real Celery worker and the real Redis broker: two beats at once for
 the same day, the e-mails sent by the worker's chunked tasks, each exactly once."""
 
-import os
-import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,65 +11,27 @@ from django.db import connection
 from registry import tasks
 from registry.models import Notice
 from tests import factories as f
+from tests.workers import celery_worker
 from training.models import HoursRule
 
-ROOT = Path(__file__).resolve().parents[2]
 YEAR = 2026
 
 
 @pytest.fixture
 def worker_for_test_db(settings, tmp_path):
-    """A worker (two processes) on the test database, its own queue, e-mails written to files."""
-    from portal.celery import app
-
-    app.conf.task_always_eager = False
-    queue = f"test-{uuid.uuid4().hex[:8]}"
+    """A worker (two processes) on the test database, its e-mails written to files."""
     db = connection.settings_dict
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
-    env = dict(os.environ)
-    env.update(
-        REDIS_URL=settings.REDIS_URL,
-        DATABASE_URL=(
+    env = {
+        "DATABASE_URL": (
             f"postgres://{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}"
             f"@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         ),
-        CELERY_TASK_DEFAULT_QUEUE=queue,
-        EMAIL_URL=f"filemail:///{mail_dir}",  # four slashes: an absolute path
-    )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=2",
-            "--loglevel=WARNING",
-            "-Q",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"{queue}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+        "EMAIL_URL": f"filemail:///{mail_dir}",  # four slashes: an absolute path
+    }
+    with celery_worker(settings.REDIS_URL, env=env, concurrency=2) as queue:
         yield queue, mail_dir
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        app.conf.task_always_eager = True
 
 
 def messages_in(mail_dir: Path) -> list[str]:

@@ -46,20 +46,10 @@ def approve(world, filing, day=dt.date(2027, 2, 2)):
 
 
 def conduct(world, manager, *, kind="bad", start=dt.date(2026, 5, 1), until=None, public=True):
-    record = ConductRecord(
-        manager=manager,
-        kind=kind,
-        occurred_on=start,
-        summary="物业服务投诉查实" if kind == "bad" else "优秀项目经理",
-        effective_from=start,
-        effective_until=until,
-        public=public,
-        evidence_name="决定书.png",
+    """A conduct record entered by the world's bureau official, through the service."""
+    record = f.conduct_record(
+        manager, kind=kind, start=start, until=until, public=public, save=False
     )
-    record._detected_mime = "image/png"
-    from django.core.files.base import ContentFile
-
-    record.evidence.save("决定书.png", ContentFile(f.png_bytes()), save=False)
     return services.conduct_record_save(actor=world.bureau, record=record)
 
 
