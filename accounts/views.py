@@ -379,7 +379,15 @@ def invitation_accept(request, token):
 def bureau_dashboard(request):
     roles = roles_of(request.user)
     jurisdiction = roles.jurisdiction
+    from registry.selectors import status_counts_for
+
     counts = selectors.bureau_dashboard_counts(jurisdiction=jurisdiction) if jurisdiction else {}
     return render(
-        request, "accounts/bureau_dashboard.html", {"jurisdiction": jurisdiction, "counts": counts}
+        request,
+        "accounts/bureau_dashboard.html",
+        {
+            "jurisdiction": jurisdiction,
+            "counts": counts,
+            "statuses": status_counts_for(jurisdiction=jurisdiction) if jurisdiction else None,
+        },
     )

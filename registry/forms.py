@@ -35,5 +35,7 @@ class LookupForm(forms.Form):
     number = forms.CharField(
         label=_("Registration number"),
         max_length=20,
-        help_text=_("The registration number the manager gives you (printed on the filing certificate)."),
+        help_text=_(
+            "The registration number the manager gives you (printed on the filing certificate)."
+        ),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -336,3 +336,24 @@ def with_latest_status(
     if status in RegistryStatus.Status.values:
         qs = qs.filter(latest_status=status)
     return qs
+
+
+def status_counts_for(*, jurisdiction: Jurisdiction) -> dict | None:
+    """The latest decided year of a jurisdiction and below, with how many managers are normal
+    and abnormal: two queries (the year, then the counts), whatever the number of managers."""
+    statuses = RegistryStatus.objects.filter(jurisdiction__path__startswith=jurisdiction.path)
+    year = statuses.order_by("-year").values_list("year", flat=True).first()
+    if year is None:
+        return None
+    counts = dict(
+        statuses.filter(year=year)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {
+        "year": year,
+        "normal": counts.get(RegistryStatus.Status.NORMAL, 0),
+        "abnormal": counts.get(RegistryStatus.Status.ABNORMAL, 0),
+    }

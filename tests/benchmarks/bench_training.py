@@ -34,8 +34,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
+
+from tests.benchmarks._common import bench, log, scratch_database  # noqa: E402
 
 FIRM_MANAGERS = 2_000
 OTHER_MANAGERS = 8_000  # with the firm's: 10,000 distinct managers in the import file
@@ -45,16 +46,6 @@ IMPORT_COURSES = 20
 IMPORT_ROWS = FIRM_MANAGERS + OTHER_MANAGERS
 BATCH = 5_000
 PAGE_RUNS = 5
-
-_started = time.perf_counter()
-
-
-def log(message: str) -> None:
-    print(f"[{time.perf_counter() - _started:7.1f}s] {message}", file=sys.stderr, flush=True)
-
-
-def bench(name: str, value: float, unit: str, fmt: str = ".2f") -> None:
-    print(f"BENCH {name} {value:{fmt}} {unit}", flush=True)
 
 
 # --- data --------------------------------------------------------------------------------------
@@ -264,24 +255,10 @@ def bench_compliance_page(data: dict) -> None:
 
 
 def main() -> int:
-    db = settings.DATABASES["default"]
-    original = db["NAME"]
-    scratch = f"{original}_bench"
-    db.setdefault("TEST", {})["NAME"] = scratch
-    log(f"creating the scratch database {scratch} (dropped first if it exists) and migrating")
-    try:
-        # Drops a left-over scratch database, creates it, points DATABASES at it and migrates.
-        connection.creation.create_test_db(
-            verbosity=0, autoclobber=True, serialize=False, keepdb=False
-        )
+    with scratch_database():
         data = build()
         bench_import(data)
         bench_compliance_page(data)
-    finally:
-        # Only ever drop the scratch database, never the one DATABASE_URL names.
-        if connection.settings_dict["NAME"] == scratch:
-            log(f"dropping the scratch database {scratch}")
-            connection.creation.destroy_test_db(original, verbosity=0, keepdb=False)
     log("done")
     return 0
 

@@ -446,3 +446,33 @@ def test_changing_a_conduct_record_in_the_admin_decides_the_year_again(
     assert record.manager == world.manager and record.effective_until == dt.date(2026, 12, 31)
     assert status_of(world.manager).reasons == ["bad_conduct"]
     assert record.history.count() == 2
+
+
+def test_the_closing_queries_do_not_grow_with_the_number_of_managers(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    HoursRule.objects.create(jurisdiction=world.province, year=YEAR, annual_minimum=24)
+    counts = []
+    for n in (5, 60):
+        f.bulk_managers(n, f"c{n}", firm=world.firm)
+        with at(CLOSED), CaptureQueriesContext(connection) as ctx:
+            result = jobs.windows_close(day=CLOSED, queue=False)
+        counts.append(len(ctx.captured_queries))
+        assert result.decided["abnormal"] >= n
+        Notice.objects.all().delete()
+        CreditEntry.objects.all().delete()
+        RegistryStatus.objects.all().delete()
+    assert counts[0] == counts[1]
+
+
+def test_the_bureau_overview_counts_the_latest_years_statuses_in_its_area(world, closing, as_user):
+    f.study_hours(world.manager, YEAR, 30)
+    approve(world, submit(world, world.manager))
+    f.bulk_managers(3, "bo", firm=world.firm)
+    closing()
+    html = as_user(world.bureau).get(reverse("accounts:bureau_dashboard")).content.decode()
+    assert 'data-testid="status-counts"' in html
+    assert 'text-success">1<' in html and 'status=abnormal">3<' in html  # 吉首市 only
+    html = as_user(world.prefecture_bureau).get(reverse("accounts:bureau_dashboard"))
+    assert 'status=abnormal">4<' in html.content.decode()  # with 凤凰县's manager
