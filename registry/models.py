@@ -376,28 +376,47 @@ def reasons_text(reasons: list[str]) -> str:
     return gettext("; ").join(reasons_display(reasons))
 
 
-class RegistryStatus(models.Model):
+class StatusChoice(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    ABNORMAL = "abnormal", _("Abnormal")
+
+
+class YearStatus(models.Model):
+    """A year's status with its reasons: what a registry status and a credit-record entry
+    share."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    status = models.CharField(_("registry status"), max_length=16, choices=StatusChoice.choices)
+    reasons = ArrayField(
+        models.CharField(max_length=16, choices=StatusReason.choices),
+        verbose_name=_("reasons"),
+        default=list,
+        blank=True,
+    )
+
+    class Meta:
+        abstract = True
+
+    def get_reasons_display(self) -> list[str]:
+        return reasons_display(self.reasons)
+
+    @property
+    def reasons_text(self) -> str:
+        return reasons_text(self.reasons)
+
+
+class RegistryStatus(YearStatus):
     """A manager's registry status (执业状态) for a year: decided when the window closes,
     changed afterwards only by a late approval or a conduct record, each change written to the
     credit record (`CreditEntry`)."""
 
-    class Status(models.TextChoices):
-        NORMAL = "normal", _("Normal")
-        ABNORMAL = "abnormal", _("Abnormal")
+    Status = StatusChoice
 
     manager = models.ForeignKey(
         ManagerProfile,
         verbose_name=_("manager"),
         on_delete=models.PROTECT,
         related_name="registry_statuses",
-    )
-    year = models.PositiveSmallIntegerField(_("year"))
-    status = models.CharField(_("registry status"), max_length=16, choices=Status.choices)
-    reasons = ArrayField(
-        models.CharField(max_length=16, choices=StatusReason.choices),
-        verbose_name=_("reasons"),
-        default=list,
-        blank=True,
     )
     # The jurisdiction whose window decided it (the manager's at the close): the bureau's scope.
     jurisdiction = models.ForeignKey(
@@ -434,15 +453,8 @@ class RegistryStatus(models.Model):
     def is_abnormal(self) -> bool:
         return self.status == self.Status.ABNORMAL
 
-    def get_reasons_display(self) -> list[str]:
-        return reasons_display(self.reasons)
 
-    @property
-    def reasons_text(self) -> str:
-        return reasons_text(self.reasons)
-
-
-class CreditEntry(models.Model):
+class CreditEntry(YearStatus):
     """One line of a manager's credit record (信用档案): a registry status as decided or
     changed, when, why and by whom (no one: the closing of the window). Never edited."""
 
@@ -457,18 +469,8 @@ class CreditEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="credit_entries",
     )
-    year = models.PositiveSmallIntegerField(_("year"))
-    status = models.CharField(
-        _("registry status"), max_length=16, choices=RegistryStatus.Status.choices
-    )
     previous_status = models.CharField(
-        _("previous status"), max_length=16, choices=RegistryStatus.Status.choices, blank=True
-    )
-    reasons = ArrayField(
-        models.CharField(max_length=16, choices=StatusReason.choices),
-        verbose_name=_("reasons"),
-        default=list,
-        blank=True,
+        _("previous status"), max_length=16, choices=StatusChoice.choices, blank=True
     )
     cause = models.CharField(_("cause"), max_length=16, choices=Cause.choices)
     actor = models.ForeignKey(
@@ -489,13 +491,6 @@ class CreditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.manager} {self.year} {self.get_status_display()}"
-
-    def get_reasons_display(self) -> list[str]:
-        return reasons_display(self.reasons)
-
-    @property
-    def reasons_text(self) -> str:
-        return reasons_text(self.reasons)
 
 
 class ConductRecord(models.Model):
