@@ -61,6 +61,20 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class ReviewOnlyAdminMixin:
+    """For records bureau staff review but nobody adds or deletes here (filings, study
+    records): "change" means reviewing; the fields themselves are read-only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser or roles_of(request.user).role == Role.BUREAU
+
+
 class BureauScopedAdmin(admin.ModelAdmin):
     """Base of every admin that bureau staff use: the queryset comes from a scoped selector."""
 

@@ -388,6 +388,6 @@ def bureau_dashboard(request):
         {
             "jurisdiction": jurisdiction,
             "counts": counts,
-            "statuses": status_counts_for(jurisdiction=jurisdiction) if jurisdiction else None,
+            "statuses": status_counts_for(user=request.user) if jurisdiction else None,
         },
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -23,9 +22,9 @@ from accounts.admin import (
     JurisdictionListFilter,
     ManagerJurisdictionFilter,
     ReadOnlyAdminMixin,
+    ReviewOnlyAdminMixin,
 )
 from accounts.models import ManagerProfile
-from accounts.roles import Role, roles_of
 from accounts.selectors import firm_list_for, jurisdiction_list_for, manager_list_for
 from portal.exceptions import DomainError
 from portal.uploads import PrivateFileField
@@ -47,6 +46,8 @@ from .models import (
 
 
 class FilingJurisdictionFilter(JurisdictionListFilter):
+    """The county of a filing or a registry status (both carry the deciding jurisdiction)."""
+
     title = _("county")
     parameter_name = "county"
     field_path = "jurisdiction__path"
@@ -87,7 +88,7 @@ def _report(model_admin, request, results: list[tuple[AnnualFiling, str | None]]
 
 
 @admin.register(AnnualFiling)
-class AnnualFilingAdmin(BureauScopedAdmin):
+class AnnualFilingAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
     list_display = [
         "manager_name",
         "registration_number",
@@ -131,16 +132,6 @@ class AnnualFilingAdmin(BureauScopedAdmin):
     @admin.display(description=_("registration number"))
     def registration_number(self, obj):
         return obj.manager.registration_number
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # "Change" here means reviewing: the fields themselves are read-only.
-        return request.user.is_superuser or roles_of(request.user).role == Role.BUREAU
 
     # --- the detail page ------------------------------------------------------------------
 
@@ -431,17 +422,7 @@ class NoticeAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
     show_full_result_count = False
 
     def scoped_queryset(self, request):
-        qs = Notice.objects.select_related("recipient")
-        if request.user.is_superuser:
-            return qs
-        roles = roles_of(request.user)
-        if roles.role != Role.BUREAU:
-            return qs.none()
-        path = roles.jurisdiction.path
-        return qs.filter(
-            Q(recipient__manager_profile__jurisdiction__path__startswith=path)
-            | Q(recipient__firm_membership__firm__jurisdiction__path__startswith=path)
-        )
+        return selectors.jurisdiction_notice_list_for(user=request.user)
 
 
 # --- registry status, credit record, conduct records -------------------------------------------
@@ -541,12 +522,6 @@ class ConductRecordAdmin(BureauScopedAdmin):
         return request.user.is_superuser
 
 
-class StatusJurisdictionFilter(JurisdictionListFilter):
-    title = _("county")
-    parameter_name = "county"
-    field_path = "jurisdiction__path"
-
-
 @admin.register(RegistryStatus)
 class RegistryStatusAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
     """The registry status of each manager and year, as decided when the window closed and
@@ -560,7 +535,7 @@ class RegistryStatusAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
         "reasons_text",
         "updated_at",
     ]
-    list_filter = ["year", "status", StatusJurisdictionFilter]
+    list_filter = ["year", "status", FilingJurisdictionFilter]
     search_fields = ["manager__real_name", "=manager__registration_number"]
     list_select_related = ["manager"]
     fields = [
@@ -578,13 +553,7 @@ class RegistryStatusAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
     show_full_result_count = False
 
     def scoped_queryset(self, request):
-        qs = RegistryStatus.objects.select_related("manager", "jurisdiction")
-        if request.user.is_superuser:
-            return qs
-        roles = roles_of(request.user)
-        if roles.role != Role.BUREAU:
-            return qs.none()
-        return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path)
+        return selectors.registry_status_list_for(user=request.user)
 
     @admin.display(description=_("registration number"), ordering="manager__registration_number")
     def registration_number(self, obj):

@@ -17,7 +17,7 @@ of distinct windows and rules, not with the number of managers.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -58,7 +58,8 @@ from .models import (
     ReviewEvent,
     StatusReason,
 )
-from .selectors import default_window
+from .selectors import default_window, in_force_between
+from .tasks import queue_emails
 
 Kind = Notice.Kind
 Status = AnnualFiling.Status
@@ -75,8 +76,6 @@ JOB_KINDS = (
     Kind.STATUS_ABNORMAL,
     Kind.FIRM_ABNORMAL,
 )
-#: E-mails per sending task.
-CHUNK = 500
 
 
 # --- scopes: managers sharing one window, deadline and rule --------------------------------------
@@ -223,8 +222,8 @@ def _notice_rows(
 
 
 def _insert(table: str, columns: Iterable[str], rows: QuerySet, returning: str = "id") -> list:
-    """``INSERT INTO table (columns) <rows> ON CONFLICT DO NOTHING RETURNING …``: one statement
-    whatever the number of rows; only the rows this statement inserted come back."""
+    """``INSERT INTO table (columns) <rows> ON CONFLICT DO NOTHING RETURNING <returning>``: one
+    statement whatever the number of rows; only the rows this statement inserted come back."""
     sql, params = rows.query.sql_with_params()
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
@@ -232,7 +231,7 @@ def _insert(table: str, columns: Iterable[str], rows: QuerySet, returning: str =
             f"INSERT INTO {table} ({names}) {sql} ON CONFLICT DO NOTHING RETURNING {returning}",
             params,
         )
-        return [row[0] if len(row) == 1 else row for row in cursor.fetchall()]
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _insert_notices(rows: QuerySet) -> list[int]:
@@ -252,16 +251,10 @@ class RunResult:
 
     created: Counter = field(default_factory=Counter)
     to_send: list[int] = field(default_factory=list)
-    new_ids: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, kind: str, ids: list[int]) -> None:
         self.created[kind] += len(ids)
-        self.new_ids[kind] += ids
         self.to_send += ids
-
-
-def reminder_days() -> list[int]:
-    return list(settings.REGISTRY_REMINDER_DAYS_BEFORE_CLOSE)
 
 
 def reminders_run(*, day: dt.date, queue: bool = True) -> RunResult:
@@ -278,15 +271,20 @@ def reminders_run(*, day: dt.date, queue: bool = True) -> RunResult:
         _lock()
         for year in (day.year - 1, day.year):
             for scope in scopes_for(year):
-                due = scope.due_milestone(day, reminder_days())
+                due = scope.due_milestone(day, settings.REGISTRY_REMINDER_DAYS_BEFORE_CLOSE)
                 if due is None:
                     continue
                 _remind_managers(scope, day=day, milestone=due, now=now, result=result)
         _remind_firms(day=day, now=now, result=result)
         result.to_send += _unsent_ids(now=now, exclude=set(result.to_send))
         if queue:
-            _queue_on_commit(result.to_send)
+            queue_emails(result.to_send)
     return result
+
+
+def daily_run(*, day: dt.date, queue: bool = True) -> tuple[CloseResult, RunResult]:
+    """The daily job: close the windows whose deadline has passed, then remind."""
+    return windows_close(day=day, queue=queue), reminders_run(day=day, queue=queue)
 
 
 def _lock() -> None:
@@ -427,16 +425,6 @@ def _unsent_ids(*, now: dt.datetime, exclude: set[int]) -> list[int]:
     return [pk for pk in ids if pk not in exclude]
 
 
-def _queue_on_commit(ids: list[int]) -> None:
-    """Queue the e-mails in chunks once the notices are committed."""
-    from .tasks import send_notice_emails
-
-    ids = sorted(set(ids))
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        transaction.on_commit(lambda chunk=chunk: send_notice_emails.delay(chunk))
-
-
 # --- closing the window: the year's registry status -----------------------------------------------
 
 
@@ -448,10 +436,9 @@ def status_candidates(
     the closing (in bulk) and for a change after it (one manager)."""
     filing_status = Subquery(_filing_of_year(year).values("status")[:1])
     bad = ConductRecord.objects.filter(
-        Q(effective_until__isnull=True) | Q(effective_until__gte=dt.date(year, 1, 1)),
+        in_force_between(dt.date(year, 1, 1), last_day),
         manager=OuterRef("pk"),
         kind=ConductRecord.Kind.BAD,
-        effective_from__lte=last_day,
     )
     if rule is None:
         qs = managers.annotate(hours_short=Value(False, output_field=BooleanField()))
@@ -508,7 +495,7 @@ def windows_close(*, day: dt.date, year: int | None = None, queue: bool = True) 
             for y in years:
                 _notify_abnormal(year=y, now=now, result=result)
         if queue:
-            _queue_on_commit(result.to_send)
+            queue_emails(result.to_send)
     return result
 
 

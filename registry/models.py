@@ -553,8 +553,3 @@ class ConductRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.manager} · {self.get_kind_display()} · {self.summary}"
-
-    def in_force_on(self, day) -> bool:
-        return self.effective_from <= day and (
-            self.effective_until is None or day <= self.effective_until
-        )

@@ -229,6 +229,24 @@ def notice_list_for(*, user: User) -> QuerySet[Notice]:
     return Notice.objects.filter(recipient=user)
 
 
+def jurisdiction_notice_list_for(*, user: User) -> QuerySet[Notice]:
+    """Notices bureau staff may audit (the admin): those to the managers and firm staff of
+    their jurisdiction and below, with whether each e-mail went out."""
+    qs = Notice.objects.select_related("recipient")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    roles = roles_of(user)
+    if roles.role != Role.BUREAU:
+        return qs.none()
+    path = roles.jurisdiction.path
+    return qs.filter(
+        Q(recipient__manager_profile__jurisdiction__path__startswith=path)
+        | Q(recipient__firm_membership__firm__jurisdiction__path__startswith=path)
+    )
+
+
 def unread_notice_count(*, user: User) -> int:
     if not user.is_authenticated:
         return 0
@@ -247,6 +265,13 @@ def certificate_lookup(*, code: str) -> AnnualFiling | None:
 
 
 # --- registry status, credit record, conduct records ---------------------------------------------
+
+
+def in_force_between(start: dt.date, end: dt.date) -> Q:
+    """Conduct records in force on at least one day from `start` to `end`."""
+    return Q(effective_from__lte=end) & (
+        Q(effective_until__isnull=True) | Q(effective_until__gte=start)
+    )
 
 
 def conduct_record_list_for(*, user: User) -> QuerySet[ConductRecord]:
@@ -273,6 +298,22 @@ def conduct_evidence_get_for(*, user: User, pk: int) -> ConductRecord:
     if not (user.is_superuser or roles.role in (Role.MANAGER, Role.BUREAU)):
         return get_object_or_404(ConductRecord.objects.none(), pk=pk)
     return get_object_or_404(conduct_record_list_for(user=user), pk=pk)
+
+
+def registry_status_list_for(*, user: User) -> QuerySet[RegistryStatus]:
+    """Registry statuses a user may list: bureau staff those decided in their jurisdiction and
+    below (the admin); a manager his own."""
+    qs = RegistryStatus.objects.select_related("manager", "jurisdiction")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    roles = roles_of(user)
+    if roles.role == Role.BUREAU:
+        return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path)
+    if roles.role == Role.MANAGER and roles.manager_profile:
+        return qs.filter(manager=roles.manager_profile)
+    return qs.none()
 
 
 @dataclass(frozen=True)
@@ -305,9 +346,7 @@ def credit_record_for(
 def public_credit_record(*, manager: ManagerProfile) -> CreditRecord:
     """What the public sees (公示): the statuses and the public conduct records in force."""
     today = timezone.localdate()
-    conduct = ConductRecord.objects.filter(public=True, effective_from__lte=today).filter(
-        Q(effective_until__isnull=True) | Q(effective_until__gte=today)
-    )
+    conduct = ConductRecord.objects.filter(in_force_between(today, today), public=True)
     return credit_record_for(manager=manager, conduct=conduct, entries=False)
 
 
@@ -338,10 +377,10 @@ def with_latest_status(
     return qs
 
 
-def status_counts_for(*, jurisdiction: Jurisdiction) -> dict | None:
-    """The latest decided year of a jurisdiction and below, with how many managers are normal
-    and abnormal: two queries (the year, then the counts), whatever the number of managers."""
-    statuses = RegistryStatus.objects.filter(jurisdiction__path__startswith=jurisdiction.path)
+def status_counts_for(*, user: User) -> dict | None:
+    """The latest decided year of what the user may see (bureau staff: their jurisdiction and
+    below), with how many managers are normal and abnormal: two queries."""
+    statuses = registry_status_list_for(user=user)
     year = statuses.order_by("-year").values_list("year", flat=True).first()
     if year is None:
         return None

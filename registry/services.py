@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Employment, ManagerProfile, User
 from accounts.roles import Role, roles_of
-from accounts.selectors import current_employment
+from accounts.selectors import current_employment, manager_list_for
 from portal.exceptions import DomainError
 from portal.uploads import validate_upload
 from training.selectors import compliance_for, hours_rule_for
@@ -84,6 +84,17 @@ def _lock_for(actor: User, filing: AnnualFiling, roles: tuple[Role, ...]) -> Ann
     if locked is None:
         raise PermissionDenied
     return locked
+
+
+def _bureau_scoped_manager(actor: User, manager_id: int) -> ManagerProfile:
+    """The manager, if `actor` is bureau staff (or an administrator) whose jurisdiction covers
+    him; otherwise PermissionDenied."""
+    if roles_of(actor).role not in BUREAU:
+        raise PermissionDenied
+    manager = manager_list_for(user=actor).filter(pk=manager_id).first()
+    if manager is None:
+        raise PermissionDenied
+    return manager
 
 
 def _date(value: dt.date) -> str:
@@ -358,13 +369,20 @@ def filing_firm_approve(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
     return filing
 
 
-def filing_firm_return(*, actor: User, filing: AnnualFiling, reason: str) -> AnnualFiling:
+def _return(
+    *, actor: User, filing: AnnualFiling, reason: str, roles: tuple[Role, ...], action: str
+) -> AnnualFiling:
+    """Return a filing to its manager, with the reason he reads at the top of his page."""
     reason = _reason(reason)
     with transaction.atomic():
-        filing = _lock_for(actor, filing, FIRM)
+        filing = _lock_for(actor, filing, roles)
         filing.return_reason = reason
-        _transition(filing=filing, actor=actor, action=Action.FIRM_RETURN, reason=reason)
+        _transition(filing=filing, actor=actor, action=action, reason=reason)
     return filing
+
+
+def filing_firm_return(*, actor: User, filing: AnnualFiling, reason: str) -> AnnualFiling:
+    return _return(actor=actor, filing=filing, reason=reason, roles=FIRM, action=Action.FIRM_RETURN)
 
 
 # --- the bureau's review ---------------------------------------------------------------------
@@ -397,12 +415,9 @@ def filing_bureau_approve(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
 
 
 def filing_bureau_return(*, actor: User, filing: AnnualFiling, reason: str) -> AnnualFiling:
-    reason = _reason(reason)
-    with transaction.atomic():
-        filing = _lock_for(actor, filing, BUREAU)
-        filing.return_reason = reason
-        _transition(filing=filing, actor=actor, action=Action.BUREAU_RETURN, reason=reason)
-    return filing
+    return _return(
+        actor=actor, filing=filing, reason=reason, roles=BUREAU, action=Action.BUREAU_RETURN
+    )
 
 
 # --- windows and extensions ------------------------------------------------------------------
@@ -424,12 +439,7 @@ def filing_extension_grant(
     *, actor: User, manager: ManagerProfile, year: int, until: dt.date, reason: str
 ) -> FilingExtension:
     """Give one manager a later deadline for a year (or change the one given)."""
-    from accounts.selectors import manager_list_for
-
-    if roles_of(actor).role not in BUREAU:
-        raise PermissionDenied
-    if not manager_list_for(user=actor).filter(pk=manager.pk).exists():
-        raise PermissionDenied
+    _bureau_scoped_manager(actor, manager.pk)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError({"reason": [_("Give the reason for the extension.")]}, code="reason")
@@ -524,21 +534,10 @@ def registry_status_refresh(
                 year=year,
                 milestone=f"entry-{entry.pk}",
             )
-            from .tasks import send_notice_email
+            from .tasks import queue_emails
 
-            transaction.on_commit(lambda: send_notice_email.delay(notice.pk))
+            queue_emails([notice.pk])
     return current
-
-
-def _bureau_scoped_manager(actor: User, manager_id: int) -> ManagerProfile:
-    from accounts.selectors import manager_list_for
-
-    if roles_of(actor).role not in BUREAU:
-        raise PermissionDenied
-    manager = manager_list_for(user=actor).filter(pk=manager_id).first()
-    if manager is None:
-        raise PermissionDenied
-    return manager
 
 
 def conduct_record_save(*, actor: User, record: ConductRecord) -> ConductRecord:

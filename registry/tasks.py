@@ -92,8 +92,7 @@ def notify_review_event(event_id: int) -> int:
                 "pk", flat=True
             )
         )
-        for pk in pending:
-            transaction.on_commit(lambda pk=pk: send_notice_email.delay(pk))
+        queue_emails(pending)
     return len(pending)
 
 
@@ -175,6 +174,18 @@ def _message(notice: Notice, connection) -> EmailMessage:
     )
 
 
+#: E-mails per sending task.
+CHUNK = 500
+
+
+def queue_emails(notice_ids: list[int]) -> None:
+    """Queue the e-mails of these notices, in chunks, once the open transaction commits."""
+    ids = sorted(set(notice_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        transaction.on_commit(lambda chunk=chunk: send_notice_emails.delay(chunk))
+
+
 def _backoff(retries: int) -> int:
     return min(3600, 60 * 2**retries)
 
@@ -189,24 +200,14 @@ def send_notice_emails(self, notice_ids: list[int]) -> int:
     return len(sent)
 
 
-@shared_task(name="registry.send_notice_email", bind=True, max_retries=6)
-def send_notice_email(self, notice_id: int) -> bool:
-    """E-mail one notice (see `send_notice_batch`)."""
-    sent, failed = send_notice_batch([notice_id])
-    if failed:
-        raise self.retry(countdown=_backoff(self.request.retries))
-    return bool(sent)
-
-
 @shared_task(name="registry.run_daily")
 def run_daily(day: str | None = None) -> dict:
     """The daily job of Celery beat (09:00 Asia/Shanghai): close the windows whose deadline
     has passed, then send the reminders due today."""
-    from .jobs import reminders_run, windows_close
+    from .jobs import daily_run
 
     today = dt.date.fromisoformat(day) if day else timezone.localdate()
-    closed = windows_close(day=today)
-    reminded = reminders_run(day=today)
+    closed, reminded = daily_run(day=today)
     return {
         "day": today.isoformat(),
         "statuses": dict(closed.decided),

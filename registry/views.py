@@ -129,40 +129,45 @@ def proof_upload(request, pk):
     return redirect(_my_filing_url(filing))
 
 
+def _own_filing_action(request, pk: int, service, success: str):
+    """A manager's action on his own filing: the filing through the scoped selector, the
+    service, a message, back to the filing page."""
+    filing = selectors.filing_get_for(user=request.user, pk=pk)
+    _act(request, lambda: service(actor=request.user, filing=filing), success)
+    return redirect(_my_filing_url(filing))
+
+
 @manager_required
 @require_POST
 def proof_use_transcript(request, pk):
-    filing = selectors.filing_get_for(user=request.user, pk=pk)
-    _act(
+    return _own_filing_action(
         request,
-        lambda: services.filing_proof_use_transcript(actor=request.user, filing=filing),
+        pk,
+        services.filing_proof_use_transcript,
         _("The portal's transcript is attached as the CE proof."),
     )
-    return redirect(_my_filing_url(filing))
 
 
 @manager_required
 @require_POST
 def filing_submit(request, pk):
-    filing = selectors.filing_get_for(user=request.user, pk=pk)
-    _act(
+    return _own_filing_action(
         request,
-        lambda: services.filing_submit(actor=request.user, filing=filing),
+        pk,
+        services.filing_submit,
         _("Your filing was submitted to your firm for review."),
     )
-    return redirect(_my_filing_url(filing))
 
 
 @manager_required
 @require_POST
 def filing_withdraw(request, pk):
-    filing = selectors.filing_get_for(user=request.user, pk=pk)
-    _act(
+    return _own_filing_action(
         request,
-        lambda: services.filing_withdraw(actor=request.user, filing=filing),
+        pk,
+        services.filing_withdraw,
         _("Your filing was withdrawn; it is a draft again."),
     )
-    return redirect(_my_filing_url(filing))
 
 
 @manager_required

@@ -12,8 +12,8 @@ from accounts.admin import (
     JurisdictionListFilter,
     ManagerJurisdictionFilter,
     ReadOnlyAdminMixin,
+    ReviewOnlyAdminMixin,
 )
-from accounts.roles import Role, roles_of
 from portal.exceptions import DomainError
 
 from . import selectors, services
@@ -100,7 +100,7 @@ class CourseAdmin(BureauScopedAdmin):
 
 
 @admin.register(StudyRecord)
-class StudyRecordAdmin(BureauScopedAdmin):
+class StudyRecordAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
     list_display = [
         "manager",
         "record_title",
@@ -160,15 +160,6 @@ class StudyRecordAdmin(BureauScopedAdmin):
             reverse("training:certificate", args=[obj.pk]),
             obj.certificate_name or _("view"),
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser or roles_of(request.user).role == Role.BUREAU
 
     @admin.action(description=_("Verify the selected records"))
     def verify(self, request, queryset):

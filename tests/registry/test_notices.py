@@ -85,7 +85,7 @@ def test_a_failed_send_is_recorded_and_retried_once_it_works(
     assert "mail server refused" in failed.first().email_error
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     for notice in Notice.objects.exclude(email_state="sent"):
-        tasks.send_notice_email.apply(args=[notice.pk])
+        tasks.send_notice_emails.apply(args=[[notice.pk]])
     assert not Notice.objects.exclude(email_state="sent").exists()
     assert len({m.to[0] for m in mail.outbox}) == 2
 
@@ -93,7 +93,7 @@ def test_a_failed_send_is_recorded_and_retried_once_it_works(
 def test_a_claimed_notice_is_not_sent_again(submitted):
     notice = Notice.objects.first()
     count = len(mail.outbox)
-    assert tasks.send_notice_email.apply(args=[notice.pk]).get() is False
+    assert tasks.send_notice_emails.apply(args=[[notice.pk]]).get() == 0  # nothing sent
     assert len(mail.outbox) == count
 
 

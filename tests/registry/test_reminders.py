@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from registry import jobs, services, tasks
 from registry.models import AnnualFiling, FilingExtension, Notice
@@ -364,3 +365,20 @@ def test_draft_filings_count_as_not_submitted(cycle, daily):
         services.filing_start(actor=cycle.manager.user, year=YEAR)
     assert AnnualFiling.objects.get().status == AnnualFiling.Status.DRAFT
     assert (cycle.manager.user_id, NS, "d30") in daily(MILESTONES["d30"])
+
+
+def test_bureau_staff_see_failed_reminders_of_their_jurisdiction_with_the_error(
+    cycle, settings, as_user, mfa
+):
+    settings.EMAIL_BACKEND = "tests.mail.FailingBackend"
+    with at(MILESTONES["d30"]):
+        jobs.reminders_run(day=MILESTONES["d30"], queue=False)
+    tasks.send_notice_batch(list(Notice.objects.values_list("pk", flat=True)))
+    url = reverse("admin:registry_notice_changelist") + "?email_state=failed&origin=reminder"
+    html = as_user(mfa(cycle.bureau)).get(url).content.decode()
+    assert cycle.manager.user.email in html  # 吉首市
+    assert cycle.other_manager.user.email not in html  # 凤凰县
+    assert "mail server refused the message" in html
+    prefecture = as_user(mfa(cycle.prefecture_bureau)).get(url).content.decode()
+    assert cycle.other_manager.user.email in prefecture
+    assert as_user(cycle.reviewer).get(url).status_code == 302  # not for firms

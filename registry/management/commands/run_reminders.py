@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from registry import jobs
 from registry.models import Notice
-from registry.tasks import send_notice_batch, send_notice_emails
+from registry.tasks import CHUNK, send_notice_batch, send_notice_emails
 
 
 class _DryRun(Exception):
@@ -49,8 +49,7 @@ class Command(BaseCommand):
         dry = options["dry_run"]
         try:
             with transaction.atomic():
-                closed = jobs.windows_close(day=day, queue=False)
-                reminded = jobs.reminders_run(day=day, queue=False)
+                closed, reminded = jobs.daily_run(day=day, queue=False)
                 if dry:
                     raise _DryRun
         except _DryRun:
@@ -66,8 +65,8 @@ class Command(BaseCommand):
         failed: list[int] = []
         to_send = sorted(set(closed.to_send) | set(reminded.to_send))
         if not dry:
-            for start in range(0, len(to_send), jobs.CHUNK):
-                sent, failures = send_notice_batch(to_send[start : start + jobs.CHUNK])
+            for start in range(0, len(to_send), CHUNK):
+                sent, failures = send_notice_batch(to_send[start : start + CHUNK])
                 failed += failures
                 for kind in Notice.objects.filter(pk__in=sent).values_list("kind", flat=True):
                     sent_by_kind[kind] = sent_by_kind.get(kind, 0) + 1
