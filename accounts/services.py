@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.exceptions import DomainError
+from core.errors import DomainError
 
 from .models import (
     BureauMembership,

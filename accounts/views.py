@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.exceptions import DomainError
+from core.errors import DomainError
 
 from . import selectors, services
 from .decorators import bureau_required, firm_required, manager_required, role_required

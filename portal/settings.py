@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "simple_history",
+    "core",
     "portal",
     "accounts",
     "training",
@@ -117,11 +118,20 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal"),
         "TIMEOUT": 300,
+        # A Redis that is down or hung must not hold a web worker: each call gives up quickly
+        # and the caller fails in its defined way (see core/ratelimit.py).
+        "OPTIONS": {
+            "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
+            "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
+        },
     }
 }
 
 # --- Accounts ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Behind a reverse proxy: how many proxies append to X-Forwarded-For. allauth's limits and ours
+# (core/ratelimit.py) key on the address that many hops back; 0 means REMOTE_ADDR.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

@@ -26,8 +26,8 @@ from accounts.admin import (
 )
 from accounts.models import ManagerProfile
 from accounts.selectors import firm_list_for, jurisdiction_list_for, manager_list_for
-from portal.exceptions import DomainError
-from portal.uploads import PrivateFileField
+from core.errors import DomainError
+from core.uploads import PrivateFileField
 from training.selectors import compliance_for
 
 from . import selectors, services

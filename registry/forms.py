@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal.uploads import PrivateFileField
+from core.uploads import PrivateFileField
 
 from .models import FilingProof
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Firm, Jurisdiction, ManagerProfile
-from portal.uploads import private_upload_to
+from core.uploads import private_upload_to
 
 
 class FilingWindow(models.Model):

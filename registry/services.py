@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Employment, ManagerProfile, User
 from accounts.roles import Role, roles_of
 from accounts.selectors import current_employment, manager_list_for
-from portal.exceptions import DomainError
-from portal.uploads import validate_upload
+from core.errors import DomainError
+from core.uploads import validate_upload
 from training.selectors import compliance_for, hours_rule_for
 
 from . import selectors

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.decorators import firm_required, manager_required, role_required
 from accounts.roles import Role, roles_of
 from accounts.selectors import current_employment
-from portal.exceptions import DomainError
-from portal.uploads import content_disposition, serve_private_file
+from core.errors import DomainError
+from core.uploads import content_disposition, serve_private_file
 
 from . import selectors, services
 from .display import snapshot_compliance, snapshot_rows

@@ -14,7 +14,7 @@ from accounts.admin import (
     ReadOnlyAdminMixin,
     ReviewOnlyAdminMixin,
 )
-from portal.exceptions import DomainError
+from core.errors import DomainError
 
 from . import selectors, services
 from .forms import RejectForm

@@ -31,7 +31,7 @@ class StudyRecordForm(forms.ModelForm):
         widgets = {"completed_on": DateInput()}
 
     def __init__(self, *args, certificate_required=True, **kwargs):
-        from portal.uploads import PrivateFileField
+        from core.uploads import PrivateFileField
 
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = Course.objects.filter(

@@ -24,7 +24,7 @@ from accounts.models import ManagerProfile, User
 from accounts.roles import Role, roles_of
 from accounts.services import id_number_hash
 from accounts.validators import mask_id_number, normalize_id_number, validate_id_number
-from portal.exceptions import DomainError
+from core.errors import DomainError
 
 from .models import Course, Provider, ProviderReport, StudyRecord
 from .services import study_record_rule_errors

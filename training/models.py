@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Jurisdiction
 from accounts.validators import validate_credit_code
-from portal.uploads import private_upload_to
+from core.uploads import private_upload_to
 
 
 class Provider(models.Model):

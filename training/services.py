@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ManagerProfile, User
 from accounts.roles import Role, roles_of
-from portal.exceptions import DomainError
+from core.errors import DomainError
 
 from . import selectors
 from .models import Course, StudyRecord

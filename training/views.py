@@ -19,8 +19,8 @@ from openpyxl.styles import Font
 
 from accounts.decorators import firm_required, manager_required, role_required
 from accounts.roles import Role, roles_of
-from portal.exceptions import DomainError
-from portal.uploads import content_disposition, serve_private_file
+from core.errors import DomainError
+from core.uploads import content_disposition, serve_private_file
 
 from . import imports, selectors, services
 from .forms import CatalogueFilterForm, ComplianceFilterForm, ReportUploadForm, StudyRecordForm

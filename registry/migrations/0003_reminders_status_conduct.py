@@ -2,7 +2,7 @@
 
 import django.contrib.postgres.fields
 import django.db.models.deletion
-import portal.uploads
+import core.uploads
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('occurred_on', models.DateField(verbose_name='date')),
                 ('summary', models.CharField(max_length=200, verbose_name='summary')),
                 ('details', models.TextField(blank=True, verbose_name='details')),
-                ('evidence', models.FileField(max_length=200, upload_to=portal.uploads.PrivateUploadTo('conduct'), verbose_name='evidence')),
+                ('evidence', models.FileField(max_length=200, upload_to=core.uploads.PrivateUploadTo('conduct'), verbose_name='evidence')),
                 ('evidence_name', models.CharField(editable=False, max_length=255, verbose_name='evidence file name')),
                 ('effective_from', models.DateField(verbose_name='in force from')),
                 ('effective_until', models.DateField(blank=True, help_text='Empty: with no end.', null=True, verbose_name='in force until')),

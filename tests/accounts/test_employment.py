@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.models import Employment
-from portal.exceptions import DomainError
+from core.errors import DomainError
 from tests import factories as f
 
 

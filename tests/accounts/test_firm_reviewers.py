@@ -47,7 +47,7 @@ def test_plain_reviewer_cannot_invite(world, as_user):
 
 def test_last_admin_cannot_be_removed(world):
     from accounts.services import firm_member_remove
-    from portal.exceptions import DomainError
+    from core.errors import DomainError
 
     membership = FirmMembership.objects.get(user=world.reviewer)
     with pytest.raises(DomainError):

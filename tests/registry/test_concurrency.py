@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
-from portal.exceptions import DomainError
+from core.errors import DomainError
 from registry import services
 from registry.models import AnnualFiling, ReviewEvent
 from tests import factories as f

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts import services as account_services
 from accounts.models import Employment, FirmMembership
-from portal.exceptions import DomainError
+from core.errors import DomainError
 from registry import services
 from registry.models import AnnualFiling, FilingProof, ReviewEvent
 from tests import factories as f

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Employment
 from accounts.services import profile_save
-from portal.exceptions import DomainError
+from core.errors import DomainError
 from registry import selectors, services
 from registry.models import AnnualFiling, FilingExtension, FilingProof, FilingWindow, ReviewEvent
 from tests import factories as f

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.validators import mask_id_number
-from portal.exceptions import DomainError
+from core.errors import DomainError
 from tests import factories as f
 from training.imports import provider_report_import
 from training.models import Course, HoursRule, Provider, ProviderReport, StudyRecord

@@ -416,7 +416,7 @@ def _inflate(body: bytes) -> Iterable[bytes]:
 # --- Storage names --------------------------------------------------------------------------------
 
 
-@deconstructible(path="portal.uploads.PrivateUploadTo")
+@deconstructible(path="core.uploads.PrivateUploadTo")
 class PrivateUploadTo:
     """A FileField ``upload_to`` naming files ``<prefix>/<yyyy>/<mm>/<uuid4 hex><ext>``.
 

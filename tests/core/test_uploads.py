@@ -1,4 +1,4 @@
-"""portal.uploads: files are judged by their bytes, stored under random names, served inertly.
+"""core.uploads: files are judged by their bytes, stored under random names, served inertly.
 
 Every file here is built in the test (Pillow images, a hand-written PDF), nothing is mocked."""
 
@@ -21,7 +21,7 @@ from django.test.utils import isolate_apps
 from django.utils import timezone
 from PIL import Image
 
-from portal.uploads import (
+from core.uploads import (
     ACCEPT_ATTRIBUTE,
     PrivateFileField,
     PrivateUploadTo,
@@ -457,8 +457,8 @@ def test_each_stored_name_is_new():
 def test_the_upload_to_can_be_written_into_a_migration():
     field = models.FileField(upload_to=private_upload_to("certificates"))
     source, imports = MigrationWriter.serialize(field)
-    assert "portal.uploads.PrivateUploadTo('certificates')" in source
-    assert "import portal.uploads" in imports
+    assert "core.uploads.PrivateUploadTo('certificates')" in source
+    assert "import core.uploads" in imports
     assert private_upload_to("/certificates/") == PrivateUploadTo("certificates")
 
 
