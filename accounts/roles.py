@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.functional import cached_property
+
+from .models import FirmMembership
 
 
 class Role(StrEnum):
@@ -17,44 +21,59 @@ class Role(StrEnum):
 
 
 class UserRoles:
-    """The memberships of one user, loaded once per request (see `roles_of`)."""
+    """The memberships of one user, loaded once per request in one query (see `roles_of`).
+
+    Every membership is a one-to-one row on the user (firm, bureau, training provider, the
+    manager's profile), so one SELECT with outer joins reads them all. The provider's staff row
+    belongs to the training app; it is reached through its reverse accessor, so this module
+    imports nothing above accounts."""
+
+    _RELATIONS = (
+        "firm_membership__firm",
+        "bureau_membership__jurisdiction",
+        "provider_staff__provider",
+        "manager_profile__jurisdiction",
+    )
 
     def __init__(self, user):
         self.user = user
 
     @cached_property
-    def firm_membership(self):
-        from .models import FirmMembership
-
-        if not self.user.is_authenticated:
-            return None
-        return FirmMembership.objects.select_related("firm").filter(user=self.user).first()
-
-    @cached_property
-    def bureau_membership(self):
-        from .models import BureauMembership
-
+    def _loaded(self):
+        """The user row with every membership joined (None for an anonymous visitor)."""
         if not self.user.is_authenticated:
             return None
         return (
-            BureauMembership.objects.select_related("jurisdiction").filter(user=self.user).first()
+            get_user_model()
+            ._default_manager.select_related(*self._RELATIONS)
+            .filter(pk=self.user.pk)
+            .first()
         )
+
+    def _related(self, name: str):
+        loaded = self._loaded
+        if loaded is None:
+            return None
+        try:
+            return getattr(loaded, name)
+        except ObjectDoesNotExist:  # no such membership (select_related cached the absence)
+            return None
+
+    @cached_property
+    def firm_membership(self):
+        return self._related("firm_membership")
+
+    @cached_property
+    def bureau_membership(self):
+        return self._related("bureau_membership")
 
     @cached_property
     def provider_staff(self):
-        from training.models import ProviderStaff
-
-        if not self.user.is_authenticated:
-            return None
-        return ProviderStaff.objects.select_related("provider").filter(user=self.user).first()
+        return self._related("provider_staff")
 
     @cached_property
     def manager_profile(self):
-        from .models import ManagerProfile
-
-        if not self.user.is_authenticated:
-            return None
-        return ManagerProfile.objects.select_related("jurisdiction").filter(user=self.user).first()
+        return self._related("manager_profile")
 
     @cached_property
     def role(self) -> Role:
@@ -76,8 +95,6 @@ class UserRoles:
 
     @property
     def is_firm_admin(self) -> bool:
-        from .models import FirmMembership
-
         return bool(self.firm_membership and self.firm_membership.role == FirmMembership.Role.ADMIN)
 
     @property

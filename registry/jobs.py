@@ -44,6 +44,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Employment, FirmMembership, Jurisdiction, ManagerProfile
+from core.jurisdictions import nearest
 from training.models import HoursRule
 from training.selectors import with_compliance
 
@@ -119,14 +120,6 @@ class Scope:
         return key, date
 
 
-def _nearest(path: str, by_code: dict[str, object]) -> object | None:
-    """The value of the nearest jurisdiction on `path` (itself, then up the tree)."""
-    for code in reversed([c for c in path.split("/") if c]):
-        if code in by_code:
-            return by_code[code]
-    return None
-
-
 def scopes_for(year: int) -> list[Scope]:
     """Every scope of a year, in four queries whatever the number of managers: the same
     inheritance as `selectors.window_for` and `training.selectors.hours_rule_for`."""
@@ -145,8 +138,8 @@ def scopes_for(year: int) -> list[Scope]:
     groups: dict[tuple, Scope] = {}
     effective: dict[int, tuple] = {}
     for pk, path in jurisdictions:
-        opens, closes = _nearest(path, windows) or (default.opens_on, default.closes_on)
-        rule = _nearest(path, rules)
+        opens, closes = nearest(path, windows) or (default.opens_on, default.closes_on)
+        rule = nearest(path, rules)
         key = (opens, closes, rule.pk if rule else None)
         effective[pk] = (opens, closes, rule)
         groups.setdefault(key, Scope(year, opens, closes, rule)).jurisdiction_ids.append(pk)

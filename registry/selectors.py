@@ -17,6 +17,7 @@ from accounts.models import (
 )
 from accounts.roles import Role, roles_of
 from accounts.selectors import employed_by
+from core.jurisdictions import nearest_in
 
 from .models import (
     AnnualFiling,
@@ -58,13 +59,10 @@ def window_for(*, jurisdiction: Jurisdiction | None, year: int) -> Window:
     One query (the ancestors' codes are in the path)."""
     if jurisdiction is None:
         return default_window(year)
-    codes = [code for code in jurisdiction.path.split("/") if code]
-    own = (
-        FilingWindow.objects.filter(year=year, jurisdiction__code__in=codes)
-        .select_related("jurisdiction")
-        .order_by("-jurisdiction__path")
-        .first()
-    )
+    own = nearest_in(
+        FilingWindow.objects.filter(year=year).select_related("jurisdiction"),
+        path=jurisdiction.path,
+    ).first()
     if own is None:
         return default_window(year)
     return Window(year=year, opens_on=own.opens_on, closes_on=own.closes_on, source=own)
@@ -203,10 +201,8 @@ def can_firm_review(*, user: User, filing: AnnualFiling) -> bool:
 def bureau_reviewers(*, jurisdiction: Jurisdiction) -> QuerySet[User]:
     """Staff to notify of a filing awaiting the bureau: those of the nearest jurisdiction (the
     filing's own, else up the tree) that has staff, so a province is not flooded."""
-    codes = [code for code in jurisdiction.path.split("/") if code]
     nearest = (
-        BureauMembership.objects.filter(jurisdiction__code__in=codes)
-        .order_by("-jurisdiction__path")
+        nearest_in(BureauMembership.objects.all(), path=jurisdiction.path)
         .values_list("jurisdiction_id", flat=True)
         .first()
     )

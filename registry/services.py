@@ -23,6 +23,7 @@ from accounts.selectors import current_employment, manager_list_for
 from core.errors import DomainError
 from core.uploads import validate_upload
 from training.selectors import compliance_for, hours_rule_for
+from training.services import study_year_lock, study_year_unlock
 
 from . import selectors
 from .models import (
@@ -142,6 +143,12 @@ def _transition(*, filing: AnnualFiling, actor: User, action: str, reason: str =
     filing.status = target
     filing._change_reason = action  # noqa: SLF001 (simple-history's way to label a change)
     filing.save()
+    # The year's study records are what the filing reports: frozen while it is under review or
+    # approved, open again when it comes back to the manager.
+    if target in AnnualFiling.LOCKED:
+        study_year_lock(manager_id=filing.manager_id, year=filing.year)
+    else:
+        study_year_unlock(manager_id=filing.manager_id, year=filing.year)
     from . import tasks
 
     transaction.on_commit(lambda: tasks.notify_review_event.delay(event.pk))

@@ -321,3 +321,30 @@ class HoursRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.jurisdiction} {self.year}"
+
+
+class LockedStudyYear(models.Model):
+    """A year whose study records a manager can no longer change: what his submitted filing
+    reported. The registry locks the year when a filing is submitted and unlocks it when the
+    filing comes back to him (withdrawn or returned); training only reads it."""
+
+    manager = models.ForeignKey(
+        "accounts.ManagerProfile",
+        verbose_name=_("manager"),
+        on_delete=models.CASCADE,
+        related_name="locked_study_years",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    locked_at = models.DateTimeField(_("locked"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("locked study year")
+        verbose_name_plural = _("locked study years")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manager", "year"], name="one_lock_per_manager_and_study_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manager} {self.year}"

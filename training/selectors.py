@@ -22,8 +22,9 @@ from django.shortcuts import get_object_or_404
 from accounts.models import Firm, Jurisdiction, ManagerProfile, User
 from accounts.roles import Role, roles_of
 from accounts.selectors import employed_by
+from core.jurisdictions import nearest_in
 
-from .models import Course, HoursRule, Provider, ProviderReport, StudyRecord
+from .models import Course, HoursRule, LockedStudyYear, Provider, ProviderReport, StudyRecord
 
 ZERO = Decimal("0")
 _DEC = DecimalField(max_digits=8, decimal_places=1)
@@ -32,24 +33,20 @@ _DEC = DecimalField(max_digits=8, decimal_places=1)
 # --- rules -----------------------------------------------------------------------------------
 
 
-def _ancestor_codes(jurisdiction: Jurisdiction) -> list[str]:
-    return [code for code in jurisdiction.path.split("/") if code]
-
-
 def hours_rule_for(*, jurisdiction: Jurisdiction | None, year: int) -> HoursRule | None:
     """The rule in force for a jurisdiction and year: its own, else the nearest ancestor's.
 
     One query: the ancestors' codes are in the jurisdiction's path."""
     if jurisdiction is None:
         return None
-    rules = (
-        HoursRule.objects.filter(year=year, jurisdiction__code__in=_ancestor_codes(jurisdiction))
-        .select_related("jurisdiction")
-        .order_by("-jurisdiction__path")
-    )
-    # The longest path is the nearest jurisdiction ("430000/433100/433101/" sorts after its
-    # ancestors' prefixes).
-    return rules.first()
+    return nearest_in(
+        HoursRule.objects.filter(year=year).select_related("jurisdiction"), path=jurisdiction.path
+    ).first()
+
+
+def is_study_year_locked(*, manager_id: int, year: int) -> bool:
+    """Whether the manager's records of `year` are frozen by a submitted filing."""
+    return LockedStudyYear.objects.filter(manager_id=manager_id, year=year).exists()
 
 
 # --- compliance ------------------------------------------------------------------------------

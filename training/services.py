@@ -15,7 +15,7 @@ from accounts.roles import Role, roles_of
 from core.errors import DomainError
 
 from . import selectors
-from .models import Course, StudyRecord
+from .models import Course, LockedStudyYear, StudyRecord
 
 ONE_DECIMAL = Decimal("0.1")
 
@@ -96,13 +96,20 @@ def _editable(record: StudyRecord) -> None:
     _not_in_submitted_filing(record.manager_id, record.completed_on.year)
 
 
+def study_year_lock(*, manager_id: int, year: int) -> None:
+    """Freeze a manager's records of `year` (his filing of that year was submitted). Repeating
+    it is harmless."""
+    LockedStudyYear.objects.get_or_create(manager_id=manager_id, year=year)
+
+
+def study_year_unlock(*, manager_id: int, year: int) -> None:
+    """Let the manager change his records of `year` again (the filing came back to him)."""
+    LockedStudyYear.objects.filter(manager_id=manager_id, year=year).delete()
+
+
 def _not_in_submitted_filing(manager_id: int, year: int) -> None:
     """A year's records are what its filing reported: once submitted, they stay as they are."""
-    from registry.models import AnnualFiling
-
-    if AnnualFiling.objects.filter(
-        manager_id=manager_id, year=year, status__in=AnnualFiling.LOCKED
-    ).exists():
+    if selectors.is_study_year_locked(manager_id=manager_id, year=year):
         raise DomainError(
             _(
                 "Your %(year)s filing has been submitted; the records of that year can no longer "
