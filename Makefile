@@ -12,8 +12,8 @@ stop:           ## stop whatever `make run` left running
 bench:          ## benchmarks (never part of `make test`); prints BENCH lines
 	@bash scripts/bench.sh
 
-lint:
-	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+lint:           ## ruff, and the one-way layers (import-linter, pyproject.toml)
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports --no-cache
 
 messages:       ## refresh the translation catalogues
 	@.venv/bin/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --no-location

@@ -19,6 +19,8 @@ from .models import (
     User,
 )
 from .roles import Role, roles_of
+from .services import id_number_hash
+from .validators import normalize_id_number
 
 
 def employed_by(firm: Firm, *, via: str = "") -> Q:
@@ -93,9 +95,6 @@ def firm_current_managers(*, firm: Firm, search: str = "") -> QuerySet[ManagerPr
     )
     search = search.strip()
     if search:
-        from .services import id_number_hash
-        from .validators import normalize_id_number
-
         normalized = normalize_id_number(search)
         cond = (
             Q(real_name__icontains=search) | Q(registration_number__iexact=search) | Q(phone=search)

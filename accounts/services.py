@@ -26,6 +26,7 @@ from .models import (
     User,
 )
 from .roles import Role, roles_of
+from .tasks import send_firm_invitation
 from .validators import (
     normalize_credit_code,
     normalize_id_number,
@@ -43,7 +44,7 @@ def id_number_hash(id_number: str, *, key: str | None = None) -> str:
     return hmac.new(key.encode(), id_number.encode(), hashlib.sha256).hexdigest()
 
 
-def _next_registration_number() -> str:
+def registration_number_next() -> str:
     """`PM` + year of issue + a six-digit serial from a PostgreSQL sequence, e.g. PM2026000042.
 
     A sequence never hands out the same value twice, even when a transaction rolls back, so a
@@ -92,7 +93,7 @@ def profile_save(*, actor: User, data: dict) -> ManagerProfile:
                 id_number_hash=digest,
                 **{f: data[f] for f in editable if f in data},
             )
-            profile.registration_number = _next_registration_number()
+            profile.registration_number = registration_number_next()
             profile.completed_at = timezone.now()
             try:
                 with transaction.atomic():
@@ -341,7 +342,6 @@ def _require_firm_admin(actor: User) -> Firm:
 def firm_invitation_create(*, actor: User, email: str, role: str) -> FirmInvitation:
     """A firm administrator invites someone to become one of the firm's reviewers; the e-mail is
     sent after commit."""
-    from .tasks import send_firm_invitation
 
     firm = _require_firm_admin(actor)
     email = email.strip().lower()
@@ -468,6 +468,12 @@ BUREAU_PERMISSIONS = [
     "registry.view_registrystatus",
     "registry.view_creditentry",
 ]
+
+
+def bureau_group_refresh(sender, **kwargs) -> None:
+    """After every migrate: keep the bureau staff group's permissions in step with
+    BUREAU_PERMISSIONS (new models bring new permissions; they exist only once migrate ran)."""
+    bureau_group_ensure()
 
 
 def bureau_group_ensure():

@@ -5,7 +5,6 @@ from . import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("me/", views.manager_dashboard, name="manager_dashboard"),
     path("me/profile/", views.profile_edit, name="profile"),
     path("me/work-history/add/", views.work_history_edit, name="work_history_add"),
     path("me/work-history/<int:pk>/edit/", views.work_history_edit, name="work_history_edit"),
@@ -16,9 +15,6 @@ urlpatterns = [
         views.employment_action,
         name="employment_action",
     ),
-    path("managers/<int:pk>/", views.manager_detail, name="manager_detail"),
-    path("firm/", views.firm_dashboard, name="firm_dashboard"),
-    path("firm/managers/", views.firm_managers, name="firm_managers"),
     path("firm/employment/", views.firm_employment, name="firm_employment"),
     path("firm/reviewers/", views.firm_reviewers, name="firm_reviewers"),
     path(
@@ -30,5 +26,4 @@ urlpatterns = [
         name="firm_invitation_revoke",
     ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
-    path("bureau/", views.bureau_dashboard, name="bureau_dashboard"),
 ]

@@ -4,10 +4,7 @@ redirect. Changes are POST only."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -16,13 +13,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import DomainError
 
 from . import selectors, services
-from .decorators import bureau_required, firm_required, manager_required, role_required
+from .decorators import firm_required, manager_required, role_required
 from .forms import (
     AddManagerForm,
     EndEmploymentForm,
     InviteReviewerForm,
     JoinFirmForm,
-    ManagerSearchForm,
     ProfileForm,
     WorkHistoryForm,
 )
@@ -36,31 +32,6 @@ def _error_messages(request, exc: DomainError) -> None:
 
 
 # --- manager -------------------------------------------------------------------------------------
-
-
-@manager_required
-def manager_dashboard(request):
-    from registry.selectors import conduct_record_list_for, credit_record_for
-    from training.selectors import compliance_for
-
-    profile = roles_of(request.user).manager_profile
-    return render(
-        request,
-        "accounts/manager_dashboard.html",
-        {
-            "profile": profile,
-            "compliance": compliance_for(manager=profile, year=timezone.localdate().year),
-            "credit": credit_record_for(
-                manager=profile,
-                conduct=conduct_record_list_for(user=request.user),
-                entries=False,
-            ),
-            "employment": selectors.current_employment(manager=profile),
-            "pending_offers": selectors.employment_list_for(user=request.user).filter(
-                status=Employment.Status.OFFERED
-            ),
-        },
-    )
 
 
 @sensitive_post_parameters("id_number")
@@ -82,7 +53,7 @@ def profile_edit(request):
                     _("Your profile is complete. Your registration number is %(number)s.")
                     % {"number": saved.registration_number},
                 )
-                return redirect("accounts:manager_dashboard")
+                return redirect("overview:manager_dashboard")
             messages.success(request, _("Your profile was saved."))
             return redirect("accounts:profile")
     work_history = profile.work_history.all() if profile else []
@@ -189,68 +160,6 @@ def _back_to_employment(request):
 
 
 # --- firm ----------------------------------------------------------------------------------------
-
-
-@firm_required
-def firm_dashboard(request):
-    roles = roles_of(request.user)
-    return render(
-        request,
-        "accounts/firm_dashboard.html",
-        {"firm": roles.firm, "counts": selectors.firm_dashboard_counts(firm=roles.firm)},
-    )
-
-
-@firm_required
-def firm_managers(request):
-    from registry.models import RegistryStatus
-    from registry.selectors import with_latest_status
-
-    firm = roles_of(request.user).firm
-    form = ManagerSearchForm(request.GET or None)
-    search = form.cleaned_data["q"] if form.is_valid() else ""
-    status = request.GET.get("status", "")
-    managers = with_latest_status(
-        selectors.firm_current_managers(firm=firm, search=search), status=status
-    )
-    page = Paginator(managers, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "accounts/firm_manager_list.html",
-        {
-            "firm": firm,
-            "form": form,
-            "page": page,
-            "search": search,
-            "status": status,
-            "statuses": RegistryStatus.Status.choices,
-            "query": urlencode({k: v for k, v in (("q", search), ("status", status)) if v}),
-        },
-    )
-
-
-@role_required(Role.MANAGER, Role.FIRM, Role.BUREAU, Role.ADMIN)
-def manager_detail(request, pk):
-    from registry.selectors import conduct_record_list_for, credit_record_for
-    from training.selectors import compliance_for
-
-    manager = selectors.manager_get_for(user=request.user, pk=pk)
-    # Only the employments the viewer may see: a firm sees its own, not the manager's other firms.
-    employments = selectors.employment_list_for(user=request.user).filter(manager=manager)
-    return render(
-        request,
-        "accounts/manager_detail.html",
-        {
-            "manager": manager,
-            "employments": employments,
-            "work_history": manager.work_history.all(),
-            "compliance": compliance_for(manager=manager, year=timezone.localdate().year),
-            "credit": credit_record_for(
-                manager=manager, conduct=conduct_record_list_for(user=request.user)
-            ),
-            "evidence_visible": roles_of(request.user).role in (Role.BUREAU, Role.ADMIN),
-        },
-    )
 
 
 @sensitive_post_parameters("id_number")
@@ -370,24 +279,3 @@ def invitation_accept(request, token):
             )
             return redirect("home")
     return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
-
-
-# --- bureau --------------------------------------------------------------------------------------
-
-
-@bureau_required
-def bureau_dashboard(request):
-    roles = roles_of(request.user)
-    jurisdiction = roles.jurisdiction
-    from registry.selectors import status_counts_for
-
-    counts = selectors.bureau_dashboard_counts(jurisdiction=jurisdiction) if jurisdiction else {}
-    return render(
-        request,
-        "accounts/bureau_dashboard.html",
-        {
-            "jurisdiction": jurisdiction,
-            "counts": counts,
-            "statuses": status_counts_for(user=request.user) if jurisdiction else None,
-        },
-    )

@@ -3,6 +3,8 @@
 from django.core.cache import cache
 from django.db import connection
 
+from portal.celery import app
+
 
 def check_database() -> tuple[bool, str]:
     try:
@@ -25,8 +27,6 @@ def check_redis() -> tuple[bool, str]:
 
 def check_celery(timeout: float = 1.0) -> tuple[bool, str]:
     """A worker answers a broadcast ping. Not required for the portal to serve pages."""
-    from portal.celery import app
-
     try:
         replies = app.control.inspect(timeout=timeout).ping() or {}
     except Exception as exc:  # noqa: BLE001

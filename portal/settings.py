@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "accounts",
     "training",
     "registry",
+    "overview",
 ]
 
 MIDDLEWARE = [

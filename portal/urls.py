@@ -18,6 +18,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("overview.urls")),
     path("", include("accounts.urls")),
     path("", include("training.urls")),
     path("", include("registry.urls")),

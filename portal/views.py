@@ -8,9 +8,9 @@ from accounts.roles import Role, roles_of
 from . import health
 
 _HOME_BY_ROLE = {
-    Role.MANAGER: "accounts:manager_dashboard",
-    Role.FIRM: "accounts:firm_dashboard",
-    Role.BUREAU: "accounts:bureau_dashboard",
+    Role.MANAGER: "overview:manager_dashboard",
+    Role.FIRM: "overview:firm_dashboard",
+    Role.BUREAU: "overview:bureau_dashboard",
     Role.PROVIDER: "training:provider_dashboard",
     Role.ADMIN: "admin:index",
 }

@@ -592,7 +592,7 @@ def _notify_abnormal(*, year: int, now: dt.datetime, result: CloseResult) -> Non
             recipient="user_id",
             kind=Kind.FIRM_ABNORMAL,
             params=JSONObject(year=Value(year), count=F("abnormal")),
-            link=reverse("accounts:firm_managers") + "?status=abnormal",
+            link=reverse("overview:firm_managers") + "?status=abnormal",
             year=year,
             # Per run: a later run (of the same day) tells only of the managers it decided.
             milestone=f"close-{now:%Y%m%d%H%M%S%f}",

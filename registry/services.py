@@ -22,6 +22,7 @@ from accounts.roles import Role, roles_of
 from accounts.selectors import current_employment, manager_list_for
 from core.errors import DomainError
 from core.uploads import validate_upload
+from training.pdf import transcript_pdf
 from training.selectors import compliance_for, hours_rule_for
 from training.services import study_year_lock, study_year_unlock
 
@@ -256,8 +257,6 @@ def filing_proof_upload(
 
 def filing_proof_use_transcript(*, actor: User, filing: AnnualFiling) -> FilingProof:
     """Use the portal's transcript of the filing year as the continuing-education proof."""
-    from training.pdf import transcript_pdf
-
     manager = _own_manager(actor)
     content = ContentFile(transcript_pdf(manager=manager, year=filing.year))
     content.name = f"学时证明-{filing.year}.pdf"

@@ -20,12 +20,11 @@ from accounts.selectors import current_employment
 from core.errors import DomainError
 from core.uploads import content_disposition, serve_private_file
 
-from . import selectors, services
+from . import pdf, selectors, services
 from .display import snapshot_compliance, snapshot_rows
 from .forms import LookupForm, ProofUploadForm, ReturnForm, VerifyForm
 from .models import AnnualFiling, FilingProof
 from .notices import notice_body, notice_title
-from .pdf import format_code
 
 
 def _errors_to_messages(request, exc: DomainError) -> None:
@@ -175,9 +174,7 @@ def filing_certificate(request, pk):
     filing = selectors.filing_get_for(user=request.user, pk=pk)
     if filing.status != AnnualFiling.Status.APPROVED:
         raise Http404
-    from .pdf import certificate_pdf
-
-    response = HttpResponse(certificate_pdf(filing=filing), content_type="application/pdf")
+    response = HttpResponse(pdf.certificate_pdf(filing=filing), content_type="application/pdf")
     response["Content-Disposition"] = content_disposition(
         f"备案证明-{filing.year}-{filing.manager.registration_number}.pdf", inline=False
     )
@@ -390,7 +387,7 @@ def verify(request, code=None):
             "form": VerifyForm(initial={"code": code}),
             "code": code,
             "filing": filing,
-            "display_code": format_code(filing.certificate_code) if filing else "",
+            "display_code": pdf.format_code(filing.certificate_code) if filing else "",
             "firm_name": (filing.snapshot.get("firm") or {}).get("name", "") if filing else "",
             "status": next((s for s in public.statuses if s.year == filing.year), None)
             if public

@@ -14,6 +14,7 @@ from accounts.admin import (
     ReadOnlyAdminMixin,
     ReviewOnlyAdminMixin,
 )
+from accounts.selectors import jurisdiction_list_for
 from core.errors import DomainError
 
 from . import selectors, services
@@ -225,8 +226,6 @@ class HoursRuleAdmin(BureauScopedAdmin):
     list_select_related = ["jurisdiction"]
 
     def scoped_queryset(self, request):
-        from accounts.selectors import jurisdiction_list_for
-
         return HoursRule.objects.filter(
             jurisdiction__in=jurisdiction_list_for(user=request.user)
         ).select_related("jurisdiction")

@@ -2,8 +2,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import DateInput
+from core.uploads import PrivateFileField
 
+from .imports import MAX_BYTES, TOO_LARGE
 from .models import Course, StudyRecord
+from .services import study_record_rule_errors
 
 
 class StudyRecordForm(forms.ModelForm):
@@ -31,8 +34,6 @@ class StudyRecordForm(forms.ModelForm):
         widgets = {"completed_on": DateInput()}
 
     def __init__(self, *args, certificate_required=True, **kwargs):
-        from core.uploads import PrivateFileField
-
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = Course.objects.filter(
             provider__status="approved"
@@ -46,7 +47,6 @@ class StudyRecordForm(forms.ModelForm):
         self.fields["hours"].widget.attrs.update({"min": 0.5, "step": "0.5"})
 
     def clean_hours(self):
-        from .services import study_record_rule_errors
 
         # Before the model's own constraint check, so that the message sits on the field.
         hours = self.cleaned_data.get("hours")
@@ -88,7 +88,6 @@ class ReportUploadForm(forms.Form):
     )
 
     def clean_file(self):
-        from .imports import MAX_BYTES, TOO_LARGE
 
         upload = self.cleaned_data["file"]
         # Refuse before reading it into memory; the import checks again for other callers.

@@ -22,7 +22,7 @@ from accounts.roles import Role, roles_of
 from core.errors import DomainError
 from core.uploads import content_disposition, serve_private_file
 
-from . import imports, selectors, services
+from . import imports, pdf, selectors, services
 from .forms import CatalogueFilterForm, ComplianceFilterForm, ReportUploadForm, StudyRecordForm
 
 
@@ -131,11 +131,9 @@ def course_catalogue(request):
 
 @manager_required
 def transcript_pdf(request, year):
-    from .pdf import transcript_pdf as render_pdf
-
     manager = roles_of(request.user).manager_profile
-    pdf = render_pdf(manager=manager, year=year)
-    response = HttpResponse(pdf, content_type="application/pdf")
+    content = pdf.transcript_pdf(manager=manager, year=year)
+    response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition(
         f"学时证明-{manager.registration_number}-{year}.pdf", inline=False
     )

@@ -66,7 +66,7 @@ def _invitation(world):
 
 
 MATRIX = {
-    "accounts:manager_detail": {
+    "overview:manager_detail": {
         "method": "get",
         "args": lambda w: [w.manager.pk],
         "expect": {

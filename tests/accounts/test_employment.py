@@ -101,7 +101,7 @@ def test_ending_employment_keeps_history(world, as_user):
     # The firm no longer sees the manager.
     assert (
         as_user(world.reviewer)
-        .get(reverse("accounts:manager_detail", args=[world.manager.pk]))
+        .get(reverse("overview:manager_detail", args=[world.manager.pk]))
         .status_code
         == 404
     )

@@ -32,7 +32,7 @@ def new_user(db):
 
 
 def test_new_manager_is_sent_to_complete_the_profile(new_user, as_user):
-    response = as_user(new_user).get(reverse("accounts:manager_dashboard"))
+    response = as_user(new_user).get(reverse("overview:manager_dashboard"))
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:profile")
 

@@ -17,7 +17,7 @@ def test_firm_manager_list_with_2000_managers_is_constant_in_queries(
     world, as_user, django_assert_max_num_queries
 ):
     client = as_user(world.reviewer)
-    url = reverse("accounts:firm_managers")
+    url = reverse("overview:firm_managers")
     f.bulk_managers(20, "SM", firm=world.firm)
     few = queries_for(client, url)
 

@@ -258,7 +258,7 @@ def test_the_manager_sees_his_credit_record_with_every_conduct_record(
     assert "Abnormal" in html or "异常" in html
     assert "物业服务投诉查实" in html and "优秀项目经理" in html
     assert reverse("registry:conduct_evidence", args=[ConductRecord.objects.first().pk]) in html
-    dashboard = client.get(reverse("accounts:manager_dashboard")).content.decode()
+    dashboard = client.get(reverse("overview:manager_dashboard")).content.decode()
     assert 'data-testid="dashboard-credit"' in dashboard and "2026" in dashboard
 
 
@@ -267,7 +267,7 @@ def test_a_firm_sees_only_public_conduct_records_of_its_managers_and_no_evidence
     public = conduct(world, world.manager, kind="good", start=dt.date(2026, 9, 1))
     html = (
         as_user(world.reviewer)
-        .get(reverse("accounts:manager_detail", args=[world.manager.pk]))
+        .get(reverse("overview:manager_detail", args=[world.manager.pk]))
         .content.decode()
     )
     assert "优秀项目经理" in html and "物业服务投诉查实" not in html
@@ -406,7 +406,7 @@ def test_the_firm_lists_its_managers_with_their_latest_status_and_filters_the_ab
     others = f.bulk_managers(30, "fs", firm=world.firm)
     closing()
     client = as_user(world.reviewer)
-    url = reverse("accounts:firm_managers")
+    url = reverse("overview:firm_managers")
     with django_assert_max_num_queries(15):
         html = client.get(url).content.decode()
     assert html.count('text-bg-danger">Abnormal') + html.count('text-bg-danger">异常') == 30
@@ -471,8 +471,8 @@ def test_the_bureau_overview_counts_the_latest_years_statuses_in_its_area(world,
     approve(world, submit(world, world.manager))
     f.bulk_managers(3, "bo", firm=world.firm)
     closing()
-    html = as_user(world.bureau).get(reverse("accounts:bureau_dashboard")).content.decode()
+    html = as_user(world.bureau).get(reverse("overview:bureau_dashboard")).content.decode()
     assert 'data-testid="status-counts"' in html
     assert 'text-success">1<' in html and 'status=abnormal">3<' in html  # 吉首市 only
-    html = as_user(world.prefecture_bureau).get(reverse("accounts:bureau_dashboard"))
+    html = as_user(world.prefecture_bureau).get(reverse("overview:bureau_dashboard"))
     assert 'status=abnormal">4<' in html.content.decode()  # with 凤凰县's manager

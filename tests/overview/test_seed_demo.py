@@ -72,7 +72,7 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings):
 @pytest.mark.django_db
 def test_demo_accounts_log_in_with_the_shared_password(settings, client):
     seed(settings)
-    from accounts.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from overview.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     for email, _role, _detail in DEMO_ACCOUNTS:
         response = client.post("/accounts/login/", {"login": email, "password": DEMO_PASSWORD})

@@ -10,10 +10,14 @@ import datetime as dt
 import random
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from accounts.models import (
     BureauMembership,
@@ -25,9 +29,11 @@ from accounts.models import (
     User,
     WorkHistory,
 )
-from accounts.services import _next_registration_number, bureau_group_ensure, id_number_hash
+from accounts.services import bureau_group_ensure, id_number_hash, registration_number_next
 from accounts.validators import credit_code_check_char, id_number_check_char
-from training.models import Provider, ProviderStaff
+from registry import services as registry_services
+from registry.models import AnnualFiling, ConductRecord, FilingWindow
+from training.models import Course, HoursRule, Provider, ProviderStaff, StudyRecord
 
 DEMO_PASSWORD = "Demo-2026-portal"
 #: Base32 secret of the demo bureau accounts' authenticator (the admin requires TOTP).
@@ -105,8 +111,6 @@ DEMO_ACCOUNTS = [
 def _certificate_png() -> bytes:
     """A small picture standing in for a photographed certificate."""
     import io
-
-    from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (480, 320), "white")
     draw = ImageDraw.Draw(image)
@@ -249,7 +253,7 @@ class Command(BaseCommand):
                     education=rng.choice(["senior_high", "junior_college", "bachelor"]),
                     title=rng.choice(["none", "junior", "intermediate"]),
                     skill_level=rng.choice(["level4", "level3", "level3", "level2"]),
-                    registration_number=_next_registration_number(),
+                    registration_number=registration_number_next(),
                     completed_at=timezone.now(),
                     jurisdiction=firm.jurisdiction if state == "active" else None,
                 )
@@ -282,9 +286,6 @@ class Command(BaseCommand):
 
     def seed_training(self, rng, province, prefecture, counties, providers):
         """Rules, courses and a realistic spread of study records: compliant, short, pending."""
-        from django.core.files.base import ContentFile
-
-        from training.models import Course, HoursRule, StudyRecord
 
         for year in (2024, 2025, 2026):
             HoursRule.objects.get_or_create(
@@ -360,8 +361,6 @@ class Command(BaseCommand):
     def seed_registry(self, prefecture):
         """An open filing window for the year being filed now, and filings in every state so
         that each role has something to look at. manager1 has none: the demo starts there."""
-        from registry import services as registry_services
-        from registry.models import AnnualFiling, FilingWindow
 
         today = timezone.localdate()
         year = today.year if today.month > 3 else today.year - 1
@@ -375,7 +374,6 @@ class Command(BaseCommand):
         )
         if AnnualFiling.objects.filter(year=year).exists():
             return
-        from django.core.files.base import ContentFile
 
         png = _certificate_png()
         zhou = User.objects.get(email="bureau-zhou@demo.example.cn")
@@ -419,10 +417,6 @@ class Command(BaseCommand):
 
     def seed_conduct(self, managers, official, png):
         """A good and a bad public conduct record, entered by the prefecture's official."""
-        from django.core.files.base import ContentFile
-
-        from registry import services as registry_services
-        from registry.models import ConductRecord
 
         today = timezone.localdate()
         records = [
@@ -473,8 +467,6 @@ class Command(BaseCommand):
         return user
 
     def totp(self, user):
-        from allauth.mfa.models import Authenticator
-        from allauth.mfa.totp.internal.auth import TOTP
 
         if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(user, DEMO_TOTP_SECRET)

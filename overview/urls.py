@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "overview"
+
+urlpatterns = [
+    path("me/", views.manager_dashboard, name="manager_dashboard"),
+    path("managers/<int:pk>/", views.manager_detail, name="manager_detail"),
+    path("firm/", views.firm_dashboard, name="firm_dashboard"),
+    path("firm/managers/", views.firm_managers, name="firm_managers"),
+    path("bureau/", views.bureau_dashboard, name="bureau_dashboard"),
+]

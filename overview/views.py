@@ -1,0 +1,123 @@
+"""Pages that span the apps: each role's overview, the manager's detail page and the firm's
+manager list with the registry statuses. They read through the apps' selectors only."""
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from accounts import selectors as accounts_selectors
+from accounts.decorators import bureau_required, firm_required, manager_required, role_required
+from accounts.forms import ManagerSearchForm
+from accounts.models import Employment
+from accounts.roles import Role, roles_of
+from registry.models import RegistryStatus
+from registry.selectors import (
+    conduct_record_list_for,
+    credit_record_for,
+    status_counts_for,
+    with_latest_status,
+)
+from training.selectors import compliance_for
+
+
+@manager_required
+def manager_dashboard(request):
+
+    profile = roles_of(request.user).manager_profile
+    return render(
+        request,
+        "overview/manager_dashboard.html",
+        {
+            "profile": profile,
+            "compliance": compliance_for(manager=profile, year=timezone.localdate().year),
+            "credit": credit_record_for(
+                manager=profile,
+                conduct=conduct_record_list_for(user=request.user),
+                entries=False,
+            ),
+            "employment": accounts_selectors.current_employment(manager=profile),
+            "pending_offers": accounts_selectors.employment_list_for(user=request.user).filter(
+                status=Employment.Status.OFFERED
+            ),
+        },
+    )
+
+
+@firm_required
+def firm_dashboard(request):
+    roles = roles_of(request.user)
+    return render(
+        request,
+        "overview/firm_dashboard.html",
+        {"firm": roles.firm, "counts": accounts_selectors.firm_dashboard_counts(firm=roles.firm)},
+    )
+
+
+@firm_required
+def firm_managers(request):
+
+    firm = roles_of(request.user).firm
+    form = ManagerSearchForm(request.GET or None)
+    search = form.cleaned_data["q"] if form.is_valid() else ""
+    status = request.GET.get("status", "")
+    managers = with_latest_status(
+        accounts_selectors.firm_current_managers(firm=firm, search=search), status=status
+    )
+    page = Paginator(managers, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "overview/firm_manager_list.html",
+        {
+            "firm": firm,
+            "form": form,
+            "page": page,
+            "search": search,
+            "status": status,
+            "statuses": RegistryStatus.Status.choices,
+            "query": urlencode({k: v for k, v in (("q", search), ("status", status)) if v}),
+        },
+    )
+
+
+@role_required(Role.MANAGER, Role.FIRM, Role.BUREAU, Role.ADMIN)
+def manager_detail(request, pk):
+
+    manager = accounts_selectors.manager_get_for(user=request.user, pk=pk)
+    # Only the employments the viewer may see: a firm sees its own, not the manager's other firms.
+    employments = accounts_selectors.employment_list_for(user=request.user).filter(manager=manager)
+    return render(
+        request,
+        "overview/manager_detail.html",
+        {
+            "manager": manager,
+            "employments": employments,
+            "work_history": manager.work_history.all(),
+            "compliance": compliance_for(manager=manager, year=timezone.localdate().year),
+            "credit": credit_record_for(
+                manager=manager, conduct=conduct_record_list_for(user=request.user)
+            ),
+            "evidence_visible": roles_of(request.user).role in (Role.BUREAU, Role.ADMIN),
+        },
+    )
+
+
+@bureau_required
+def bureau_dashboard(request):
+    roles = roles_of(request.user)
+    jurisdiction = roles.jurisdiction
+
+    counts = (
+        accounts_selectors.bureau_dashboard_counts(jurisdiction=jurisdiction)
+        if jurisdiction
+        else {}
+    )
+    return render(
+        request,
+        "overview/bureau_dashboard.html",
+        {
+            "jurisdiction": jurisdiction,
+            "counts": counts,
+            "statuses": status_counts_for(user=request.user) if jurisdiction else None,
+        },
+    )
