@@ -461,7 +461,7 @@ BUREAU_PERMISSIONS = [
     "registry.view_filingextension",
     "registry.add_filingextension",
     "registry.change_filingextension",
-    "registry.view_notice",
+    "notifications.view_notice",
     "registry.view_conductrecord",
     "registry.add_conductrecord",
     "registry.change_conductrecord",

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from accounts.roles import roles_of
-from registry.selectors import unread_notice_count
+from notifications.selectors import unread_notice_count
 
 
 def portal(request):

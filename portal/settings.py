@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "core",
     "portal",
     "accounts",
+    "notifications",
     "training",
     "registry",
     "overview",
@@ -227,7 +228,14 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # The queue tasks go to when none is named (workers listen to it with -Q); tests give their own.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # The daily job of the filing cycle: close the windows whose deadline passed, then remind.
+# Publishing a task from a web request: give up after this many seconds (connect and send), with
+# no retry; the notices stay pending and the sweep below publishes them when the broker is back.
+CELERY_PUBLISH_TIMEOUT = env.float("CELERY_PUBLISH_TIMEOUT", default=0.5)
 CELERY_BEAT_SCHEDULE: dict = {
+    "notifications-sweep": {
+        "task": "notifications.sweep",
+        "schedule": env.int("NOTICE_SWEEP_SECONDS", default=180),
+    },
     "registry-daily": {
         "task": "registry.run_daily",
         "schedule": crontab(

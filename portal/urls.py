@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("overview.urls")),
+    path("", include("notifications.urls")),
     path("", include("accounts.urls")),
     path("", include("training.urls")),
     path("", include("registry.urls")),

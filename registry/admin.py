@@ -40,7 +40,6 @@ from .models import (
     FilingExtension,
     FilingProof,
     FilingWindow,
-    Notice,
     RegistryStatus,
 )
 
@@ -379,50 +378,6 @@ class FilingExtensionAdmin(BureauScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
-
-
-class ReminderFilter(admin.SimpleListFilter):
-    title = _("origin")
-    parameter_name = "origin"
-
-    def lookups(self, request, model_admin):
-        return [("reminder", _("Reminders and status notices")), ("workflow", _("Filing workflow"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "reminder":
-            return queryset.exclude(milestone="")
-        if self.value() == "workflow":
-            return queryset.filter(milestone="")
-        return queryset
-
-
-@admin.register(Notice)
-class NoticeAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
-    """Notices and reminders to the managers and firms of the official's jurisdiction, with
-    whether each e-mail went out, how many attempts it took, and the last error."""
-
-    list_display = [
-        "created_at",
-        "recipient",
-        "kind",
-        "year",
-        "milestone",
-        "email_state",
-        "attempts",
-        "email_error",
-        "claimed_at",
-        "emailed_at",
-        "read_at",
-    ]
-    list_filter = ["email_state", ReminderFilter, "kind", "year"]
-    list_select_related = ["recipient"]
-    search_fields = ["=recipient__email"]
-    readonly_fields = list_display
-    fields = list_display
-    show_full_result_count = False
-
-    def scoped_queryset(self, request):
-        return selectors.jurisdiction_notice_list_for(user=request.user)
 
 
 # --- registry status, credit record, conduct records -------------------------------------------

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = _("Registry filings")
+
+    def ready(self):
+        # Status notices carry reason codes; the notices' wording reads their labels from here.
+        from notifications.wording import reason_labels_register
+
+        from .models import StatusReason
+
+        reason_labels_register(StatusReason.choices)

@@ -1,4 +1,5 @@
-"""The annual filing (年度执业信息登记备案): windows, filings, proofs, review events, notices.
+"""The annual filing (年度执业信息登记备案): windows, filings, proofs, review events, the year's
+registry status, the credit record and conduct records.
 
 The workflow itself lives in `services.py` (one function per transition); the models only hold
 fields, choices and constraints."""
@@ -7,7 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -258,100 +259,6 @@ class ReviewEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filing_id} {self.action}"
-
-
-class Notice(models.Model):
-    """A message for one user in the portal, also sent by e-mail. The text is rendered from
-    `kind` and `params` when shown, so it reads in the reader's language."""
-
-    class Kind(models.TextChoices):
-        FILING_SUBMITTED = "filing_submitted", _("Filing submitted")
-        FILING_TO_REVIEW = "filing_to_review", _("Filing awaiting your review")
-        FILING_WITHDRAWN = "filing_withdrawn", _("Filing withdrawn")
-        FILING_FORWARDED = "filing_forwarded", _("Filing forwarded to the bureau")
-        FILING_RETURNED = "filing_returned", _("Filing returned")
-        FILING_APPROVED = "filing_approved", _("Filing approved")
-        # Reminders of the daily job (unique per recipient, year, kind and milestone).
-        REMIND_NOT_SUBMITTED = "remind_not_submitted", _("Reminder: filing not submitted")
-        REMIND_HOURS_SHORT = "remind_hours_short", _("Reminder: study hours short")
-        REMIND_RETURNED = "remind_returned", _("Reminder: returned filing not resubmitted")
-        REMIND_FIRM_DIGEST = "remind_firm_digest", _("Reminder: filings awaiting the firm")
-        # The year's registry status, decided when the window closes.
-        STATUS_ABNORMAL = "status_abnormal", _("Registry status abnormal")
-        STATUS_NORMAL = "status_normal", _("Registry status back to normal")
-        FIRM_ABNORMAL = "firm_abnormal", _("Managers of the firm abnormal")
-
-    class EmailState(models.TextChoices):
-        PENDING = "pending", pgettext_lazy("e-mail", "To send")
-        SENDING = "sending", pgettext_lazy("e-mail", "Sending")
-        SENT = "sent", pgettext_lazy("e-mail", "Sent")
-        FAILED = "failed", pgettext_lazy("e-mail", "Failed")
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recipient"),
-        on_delete=models.CASCADE,
-        related_name="notices",
-    )
-    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
-    params = models.JSONField(default=dict, blank=True)
-    link = models.CharField(max_length=200, blank=True)
-    filing = models.ForeignKey(
-        AnnualFiling, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    event = models.ForeignKey(
-        ReviewEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
-    )
-    # The key of a reminder (and of a status notice): sent once per recipient, year, kind and
-    # milestone ("open", "d30", …, a date for daily digests, "close").
-    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
-    milestone = models.CharField(_("milestone"), max_length=32, blank=True)
-    created_at = models.DateTimeField(_("time"), auto_now_add=True)
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
-    email_state = models.CharField(
-        _("e-mail"), max_length=16, choices=EmailState.choices, default=EmailState.PENDING
-    )
-    email_error = models.TextField(_("e-mail error"), blank=True)
-    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
-    # When a worker claimed the e-mail (pending/failed → sending): a claim that never finished
-    # (worker killed) is released by the daily job after a while.
-    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-
-    class Meta:
-        verbose_name = _("notice")
-        verbose_name_plural = _("notices")
-        ordering = ["-created_at", "-pk"]
-        constraints = [
-            # A task run twice for the same event notifies nobody twice.
-            models.UniqueConstraint(
-                fields=["recipient", "event", "kind"],
-                condition=Q(event__isnull=False),
-                name="one_notice_per_recipient_and_event",
-            ),
-            # Two runs of the reminder job (or a retry after a crash) remind nobody twice.
-            models.UniqueConstraint(
-                fields=["recipient", "year", "kind", "milestone"],
-                condition=Q(event__isnull=True) & ~Q(milestone=""),
-                name="one_reminder_per_recipient_year_kind_milestone",
-            ),
-        ]
-        indexes = [
-            models.Index(
-                fields=["recipient", "-created_at"],
-                name="notice_unread_idx",
-                condition=Q(read_at__isnull=True),
-            ),
-            models.Index(fields=["recipient", "-created_at"], name="notice_recipient_idx"),
-            models.Index(
-                fields=["email_state", "created_at"],
-                name="notice_email_todo_idx",
-                condition=~Q(email_state="sent"),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.recipient} {self.kind}"
 
 
 # --- the year's registry status and the credit record (信用档案) -------------------------------

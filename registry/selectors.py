@@ -1,4 +1,4 @@
-"""Reads of the registry: windows and deadlines, filings scoped to a user, notices."""
+"""Reads of the registry: windows and deadlines, filings scoped to a user, statuses."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import (
-    BureauMembership,
     Jurisdiction,
     ManagerProfile,
     User,
@@ -26,7 +25,6 @@ from .models import (
     FilingExtension,
     FilingProof,
     FilingWindow,
-    Notice,
     RegistryStatus,
     ReviewEvent,
 )
@@ -196,57 +194,6 @@ def can_firm_review(*, user: User, filing: AnnualFiling) -> bool:
         and filing.status == AnnualFiling.Status.AWAITING_FIRM
         and filing.firm_id == roles.firm.pk
     )
-
-
-def bureau_reviewers(*, jurisdiction: Jurisdiction) -> QuerySet[User]:
-    """Staff to notify of a filing awaiting the bureau: those of the nearest jurisdiction (the
-    filing's own, else up the tree) that has staff, so a province is not flooded."""
-    nearest = (
-        nearest_in(BureauMembership.objects.all(), path=jurisdiction.path)
-        .values_list("jurisdiction_id", flat=True)
-        .first()
-    )
-    if nearest is None:
-        return User.objects.none()
-    return User.objects.filter(bureau_membership__jurisdiction_id=nearest, is_active=True)
-
-
-def firm_reviewers(*, firm_id: int) -> QuerySet[User]:
-    """Everyone who reviews for the firm (its administrators review too)."""
-    return User.objects.filter(firm_membership__firm_id=firm_id, is_active=True)
-
-
-# --- notices ---------------------------------------------------------------------------------
-
-
-def notice_list_for(*, user: User) -> QuerySet[Notice]:
-    if not user.is_authenticated:
-        return Notice.objects.none()
-    return Notice.objects.filter(recipient=user)
-
-
-def jurisdiction_notice_list_for(*, user: User) -> QuerySet[Notice]:
-    """Notices bureau staff may audit (the admin): those to the managers and firm staff of
-    their jurisdiction and below, with whether each e-mail went out."""
-    qs = Notice.objects.select_related("recipient")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    roles = roles_of(user)
-    if roles.role != Role.BUREAU:
-        return qs.none()
-    path = roles.jurisdiction.path
-    return qs.filter(
-        Q(recipient__manager_profile__jurisdiction__path__startswith=path)
-        | Q(recipient__firm_membership__firm__jurisdiction__path__startswith=path)
-    )
-
-
-def unread_notice_count(*, user: User) -> int:
-    if not user.is_authenticated:
-        return 0
-    return Notice.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
 def certificate_lookup(*, code: str) -> AnnualFiling | None:

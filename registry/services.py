@@ -22,8 +22,11 @@ from accounts.roles import Role, roles_of
 from accounts.selectors import current_employment, manager_list_for
 from core.errors import DomainError
 from core.uploads import validate_upload
+from notifications.models import EVENT_PREFIX, Notice
+from notifications.routing import bureau_reviewers, firm_reviewers
+from notifications.services import NewNotice, notices_create
 from training.pdf import transcript_pdf
-from training.selectors import compliance_for, hours_rule_for
+from training.selectors import compliance_for
 from training.services import study_year_lock, study_year_unlock
 
 from . import selectors
@@ -33,10 +36,10 @@ from .models import (
     CreditEntry,
     FilingExtension,
     FilingProof,
-    Notice,
     RegistryStatus,
     ReviewEvent,
 )
+from .status import registry_status_refresh
 
 Status = AnnualFiling.Status
 Action = ReviewEvent.Action
@@ -150,10 +153,56 @@ def _transition(*, filing: AnnualFiling, actor: User, action: str, reason: str =
         study_year_lock(manager_id=filing.manager_id, year=filing.year)
     else:
         study_year_unlock(manager_id=filing.manager_id, year=filing.year)
-    from . import tasks
-
-    transaction.on_commit(lambda: tasks.notify_review_event.delay(event.pk))
+    notices_create(_event_notices(event, filing))
     return event
+
+
+def _event_notices(event: ReviewEvent, filing: AnnualFiling) -> list[NewNotice]:
+    """Who an event concerns (the next actor and the manager), as notices keyed by the event:
+    written in the transition's transaction, e-mailed after its commit."""
+    own = reverse("registry:my_filing") + f"?year={filing.year}"
+    firm_link = reverse("registry:firm_filing_detail", args=[filing.pk])
+    reviewers = (
+        list(firm_reviewers(firm_id=filing.firm_id).values_list("pk", flat=True))
+        if filing.firm_id
+        else []
+    )
+    K, A = Notice.Kind, Action
+    out: list[tuple[int, str, str]] = []
+    if event.action == A.SUBMIT:
+        out.append((filing.manager.user_id, K.FILING_SUBMITTED, own))
+        out += [(pk, K.FILING_TO_REVIEW, firm_link) for pk in reviewers]
+    elif event.action == A.WITHDRAW:
+        out += [(pk, K.FILING_WITHDRAWN, reverse("registry:firm_queue")) for pk in reviewers]
+    elif event.action == A.FIRM_APPROVE:
+        out.append((filing.manager.user_id, K.FILING_FORWARDED, own))
+        admin_link = reverse("admin:registry_annualfiling_change", args=[filing.pk])
+        bureau = bureau_reviewers(jurisdiction=filing.jurisdiction)
+        out += [(pk, K.FILING_TO_REVIEW, admin_link) for pk in bureau.values_list("pk", flat=True)]
+    elif event.action in (A.FIRM_RETURN, A.BUREAU_RETURN):
+        out.append((filing.manager.user_id, K.FILING_RETURNED, own))
+        if event.action == A.BUREAU_RETURN:
+            out += [(pk, K.FILING_RETURNED, firm_link) for pk in reviewers]
+    elif event.action == A.BUREAU_APPROVE:
+        out.append((filing.manager.user_id, K.FILING_APPROVED, own))
+        out += [(pk, K.FILING_APPROVED, firm_link) for pk in reviewers]
+    params = {
+        "year": filing.year,
+        "name": filing.manager.real_name,
+        "firm": filing.firm.name if filing.firm_id else "",
+        "reason": event.reason,
+    }
+    return [
+        NewNotice(
+            recipient_id=user_id,
+            kind=kind,
+            link=link,
+            params=params,
+            year=filing.year,
+            milestone=f"{EVENT_PREFIX}{event.pk}",
+        )
+        for user_id, kind, link in out
+    ]
 
 
 def _reason(reason: str) -> str:
@@ -480,70 +529,6 @@ def filing_decide_each(
 
 
 # --- the year's registry status and conduct records ----------------------------------------------
-
-
-def registry_status_refresh(
-    *, manager: ManagerProfile, year: int, cause: str, actor: User | None = None
-) -> RegistryStatus | None:
-    """Decide again a status given when the window closed, after something changed it (a late
-    approval, a conduct record). A change of the reasons is written to the credit record; a
-    change of the status is also told to the manager. Before the close: nothing (None)."""
-    from . import jobs
-
-    with transaction.atomic():
-        current = (
-            RegistryStatus.objects.select_for_update()
-            .select_related("jurisdiction")
-            .filter(manager_id=manager.pk, year=year)
-            .first()
-        )
-        if current is None:
-            return None
-        flags = [flag for _, flag in jobs.REASON_FLAGS]
-        row = (
-            jobs.status_candidates(
-                ManagerProfile.objects.filter(pk=manager.pk),
-                year=year,
-                last_day=current.closed_on,
-                rule=hours_rule_for(jurisdiction=current.jurisdiction, year=year),
-            )
-            .values(*flags)
-            .get()
-        )
-        reasons = [reason.value for reason, flag in jobs.REASON_FLAGS if row[flag]]
-        if reasons == current.reasons:
-            return current
-        previous = current.status
-        now = timezone.now()
-        current.reasons = reasons
-        current.status = RegistryStatus.Status.ABNORMAL if reasons else RegistryStatus.Status.NORMAL
-        current.updated_at = now
-        current.save(update_fields=["reasons", "status", "updated_at"])
-        entry = CreditEntry.objects.create(
-            manager_id=manager.pk,
-            year=year,
-            status=current.status,
-            previous_status=previous,
-            reasons=reasons,
-            cause=cause,
-            actor=actor,
-            created_at=now,
-        )
-        if current.status != previous:
-            notice = Notice.objects.create(
-                recipient_id=manager.user_id,
-                kind=Notice.Kind.STATUS_ABNORMAL
-                if current.is_abnormal
-                else Notice.Kind.STATUS_NORMAL,
-                params={"year": year, "reasons": reasons},
-                link=reverse("registry:credit_record"),
-                year=year,
-                milestone=f"entry-{entry.pk}",
-            )
-            from .tasks import queue_emails
-
-            queue_emails([notice.pk])
-    return current
 
 
 def conduct_record_save(*, actor: User, record: ConductRecord) -> ConductRecord:

@@ -22,7 +22,6 @@ urlpatterns = [
     path("firm/filings/<int:pk>/return/", views.firm_filing_return, name="firm_filing_return"),
     path("me/credit/", views.credit_record, name="credit_record"),
     path("conduct/<int:pk>/evidence/", views.conduct_evidence, name="conduct_evidence"),
-    path("notices/", views.notices, name="notices"),
     path("lookup/", views.lookup, name="lookup"),
     path("verify/", views.verify, name="verify_form"),
     path("verify/<str:code>/", views.verify, name="verify"),

@@ -24,7 +24,6 @@ from . import pdf, selectors, services
 from .display import snapshot_compliance, snapshot_rows
 from .forms import LookupForm, ProofUploadForm, ReturnForm, VerifyForm
 from .models import AnnualFiling, FilingProof
-from .notices import notice_body, notice_title
 
 
 def _errors_to_messages(request, exc: DomainError) -> None:
@@ -316,28 +315,6 @@ def firm_filing_return(request, pk):
     if done:
         return redirect("registry:firm_queue")
     return redirect("registry:firm_filing_detail", pk=filing.pk)
-
-
-# --- notices ---------------------------------------------------------------------------------
-
-
-@role_required(
-    Role.MANAGER, Role.FIRM, Role.BUREAU, Role.PROVIDER, Role.ADMIN, complete_profile=False
-)
-def notices(request):
-    """The user's notices, newest first. Opening the list marks the shown ones as read."""
-    page = Paginator(selectors.notice_list_for(user=request.user), 30).get_page(
-        request.GET.get("page")
-    )
-    unread = [n.pk for n in page if n.read_at is None]
-    for notice in page:
-        notice.title, notice.body = notice_title(notice), notice_body(notice)
-    response = render(request, "registry/notice_list.html", {"page": page, "unread": set(unread)})
-    if unread:
-        selectors.notice_list_for(user=request.user).filter(pk__in=unread).update(
-            read_at=timezone.now()
-        )
-    return response
 
 
 # --- public ----------------------------------------------------------------------------------

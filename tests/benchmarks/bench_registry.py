@@ -386,12 +386,12 @@ def bench_reminders() -> None:
 def bench_close_window() -> None:
     from django.test.utils import CaptureQueriesContext
 
-    from registry import jobs
+    from registry import status
 
     log(f"windows_close(day={CLOSING_DAY})")
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
-        result = jobs.windows_close(day=CLOSING_DAY)
+        result = status.windows_close(day=CLOSING_DAY)
         seconds = time.perf_counter() - started
     log(
         f"  {result.scopes} scope(s); decided: "
@@ -409,8 +409,8 @@ def bench_close_window() -> None:
 def bench_send_emails() -> None:
     from django.core import mail
 
-    from registry.models import Notice
-    from registry.tasks import send_notice_batch
+    from notifications.models import Notice
+    from notifications.services import send_notice_batch
 
     pending = list(
         Notice.objects.filter(email_state=Notice.EmailState.PENDING)

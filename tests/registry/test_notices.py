@@ -1,12 +1,16 @@
 """Each transition notifies the next actor and the manager, in the portal and by e-mail in the
-recipient's language, after the commit and once."""
+recipient's language. The notices are written with the transition (an outbox); the e-mails go
+after the commit, once."""
 
 import pytest
 from django.core import mail
 from django.urls import reverse
 
-from registry import services, tasks
-from registry.models import Notice, ReviewEvent
+from notifications import services as notices
+from notifications import tasks as notice_tasks
+from notifications.models import Notice
+from registry import services
+from registry.models import ReviewEvent
 
 
 def kinds(user):
@@ -44,7 +48,8 @@ def test_a_return_tells_the_manager_the_reason(
 def test_nothing_is_sent_before_the_commit(draft, filing_world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.filing_submit(actor=filing_world.manager.user, filing=draft)
-    assert not Notice.objects.exists() and not mail.outbox
+    # The notices are part of the transition (written in its transaction); no e-mail yet.
+    assert Notice.objects.filter(email_state="pending").count() == 2 and not mail.outbox
     assert len(callbacks) == 1
 
 
@@ -62,12 +67,13 @@ def test_email_is_in_the_recipients_language(
     assert "已提交" in by_to[filing_world.manager.user.email].subject
 
 
-def test_running_the_task_twice_notifies_nobody_twice(submitted, filing_world):
+def test_sending_again_and_the_sweep_notify_nobody_twice(submitted, filing_world):
     event = ReviewEvent.objects.get(filing=submitted, action="submit")
     sent = len(mail.outbox)
-    tasks.notify_review_event(event.pk)
-    tasks.notify_review_event(event.pk)
-    assert Notice.objects.filter(event=event).count() == 2
+    ids = list(Notice.objects.filter(milestone=f"event-{event.pk}").values_list("pk", flat=True))
+    notice_tasks.send_notice_emails.apply(args=[ids])
+    notices.notices_sweep()
+    assert Notice.objects.filter(milestone=f"event-{event.pk}").count() == 2
     assert len(mail.outbox) == sent
 
 
@@ -85,7 +91,7 @@ def test_a_failed_send_is_recorded_and_retried_once_it_works(
     assert "mail server refused" in failed.first().email_error
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     for notice in Notice.objects.exclude(email_state="sent"):
-        tasks.send_notice_emails.apply(args=[[notice.pk]])
+        notice_tasks.send_notice_emails.apply(args=[[notice.pk]])
     assert not Notice.objects.exclude(email_state="sent").exists()
     assert len({m.to[0] for m in mail.outbox}) == 2
 
@@ -93,23 +99,33 @@ def test_a_failed_send_is_recorded_and_retried_once_it_works(
 def test_a_claimed_notice_is_not_sent_again(submitted):
     notice = Notice.objects.first()
     count = len(mail.outbox)
-    assert tasks.send_notice_emails.apply(args=[[notice.pk]]).get() == 0  # nothing sent
+    assert notice_tasks.send_notice_emails.apply(args=[[notice.pk]]).get() == 0  # nothing sent
     assert len(mail.outbox) == count
 
 
-def test_unread_count_in_the_navigation_and_the_list_marks_read(submitted, filing_world, as_user):
+def test_unread_count_in_the_navigation_and_marking_read_is_a_post(
+    submitted, filing_world, as_user
+):
     client = as_user(filing_world.reviewer)
     page = client.get(reverse("registry:firm_queue")).content.decode()
     assert 'class="badge rounded-pill' in page
-    listing = client.get(reverse("registry:notices")).content.decode()
+    listing = client.get(reverse("notifications:notice_list")).content.decode()
     assert filing_world.manager.real_name in listing
-    assert not Notice.objects.filter(recipient=filing_world.reviewer, read_at__isnull=True).exists()
+    unread = Notice.objects.filter(recipient=filing_world.reviewer, read_at__isnull=True)
+    assert unread.exists()  # a GET changes nothing
+    assert client.get(reverse("notifications:notice_mark_read")).status_code == 405
+    client.post(reverse("notifications:notice_mark_read"), {"ids": f"{unread.first().pk}"})
+    assert not unread.exists()
     page = client.get(reverse("registry:firm_queue")).content.decode()
     assert 'class="badge rounded-pill' not in page
 
 
 def test_notices_of_others_are_not_listed(submitted, filing_world, as_user):
-    html = as_user(filing_world.other_reviewer).get(reverse("registry:notices")).content.decode()
+    html = (
+        as_user(filing_world.other_reviewer)
+        .get(reverse("notifications:notice_list"))
+        .content.decode()
+    )
     assert filing_world.manager.real_name not in html
 
 
@@ -121,4 +137,4 @@ def test_the_notice_list_reads_in_the_viewers_language(
 ):
     client = as_user(filing_world.reviewer)
     client.cookies["django_language"] = language
-    assert expected in client.get(reverse("registry:notices")).content.decode()
+    assert expected in client.get(reverse("notifications:notice_list")).content.decode()

@@ -14,8 +14,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from notifications import services as notices
+from notifications import tasks as notice_tasks
+from notifications.models import Notice
 from registry import jobs, services, tasks
-from registry.models import AnnualFiling, FilingExtension, Notice
+from registry.models import AnnualFiling, FilingExtension
 from tests import factories as f
 from training.models import HoursRule
 
@@ -137,7 +140,7 @@ def test_a_returned_filing_is_reminded_at_the_next_milestone_not_before(cycle, d
     assert mine == [(w.manager.user_id, RET, "d14")]
     reminder = Notice.objects.get(recipient=w.manager.user, kind=RET)
     assert reminder.params["reason"] == "合同页缺少盖章"
-    assert reminder.filing_id == filing.pk
+    assert reminder.year == filing.year and reminder.link.endswith(f"?year={filing.year}")
     with at(dt.date(2027, 3, 18)):
         services.filing_submit(actor=w.manager.user, filing=filing)
     assert [n for n in daily(MILESTONES["d7"]) if n[0] == w.manager.user_id] == []
@@ -286,9 +289,9 @@ def test_a_claimed_email_is_not_sent_twice(cycle):
     with at(MILESTONES["d30"]):
         jobs.reminders_run(day=MILESTONES["d30"], queue=False)
     ids = list(Notice.objects.values_list("pk", flat=True))
-    sent, failed = tasks.send_notice_batch(ids)
+    sent, failed = notices.send_notice_batch(ids)
     assert len(sent) == 3 and not failed
-    assert tasks.send_notice_batch(ids) == ([], {})
+    assert notices.send_notice_batch(ids) == ([], {})
     assert len(mail.outbox) == 3
 
 
@@ -300,15 +303,15 @@ def test_failed_emails_are_recorded_and_retried_with_back_off(cycle, settings):
         jobs.reminders_run(day=MILESTONES["d30"], queue=False)
     ids = sorted(Notice.objects.values_list("pk", flat=True))
     with pytest.raises(Retry) as retry:
-        tasks.send_notice_emails.apply(args=[ids], throw=True)
+        notice_tasks.send_notice_emails.apply(args=[ids], throw=True)
     assert retry.value.when == 60  # the first retry after a minute
     failed = Notice.objects.filter(email_state=Notice.EmailState.FAILED)
     assert failed.count() == 3
     assert all("mail server refused" in n.email_error for n in failed)
     assert {n.attempts for n in failed} == {1}
-    assert tasks._backoff(3) == 480 and tasks._backoff(10) == 3600
+    assert notices.retry_backoff(3) == 480 and notices.retry_backoff(10) == 3600
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert tasks.send_notice_emails.apply(args=[ids]).get() == 3
+    assert notice_tasks.send_notice_emails.apply(args=[ids]).get() == 3
     assert not Notice.objects.exclude(email_state=Notice.EmailState.SENT).exists()
     assert {n.attempts for n in Notice.objects.all()} == {2}
 
@@ -373,8 +376,8 @@ def test_bureau_staff_see_failed_reminders_of_their_jurisdiction_with_the_error(
     settings.EMAIL_BACKEND = "tests.mail.FailingBackend"
     with at(MILESTONES["d30"]):
         jobs.reminders_run(day=MILESTONES["d30"], queue=False)
-    tasks.send_notice_batch(list(Notice.objects.values_list("pk", flat=True)))
-    url = reverse("admin:registry_notice_changelist") + "?email_state=failed&origin=reminder"
+    notices.send_notice_batch(list(Notice.objects.values_list("pk", flat=True)))
+    url = reverse("admin:notifications_notice_changelist") + "?email_state=failed&origin=reminder"
     html = as_user(mfa(cycle.bureau)).get(url).content.decode()
     assert cycle.manager.user.email in html  # 吉首市
     assert cycle.other_manager.user.email not in html  # 凤凰县

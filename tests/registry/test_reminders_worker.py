@@ -8,8 +8,8 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
+from notifications.models import Notice
 from registry import tasks
-from registry.models import Notice
 from tests import factories as f
 from tests.workers import celery_worker
 from training.models import HoursRule

@@ -24,7 +24,7 @@ def test_pages_render(approved, filing_world, as_user, mfa):
         as_user(None).get(reverse("registry:verify", args=[approved.certificate_code])).status_code
         == 200
     )
-    assert as_user(w.manager.user).get(reverse("registry:notices")).status_code == 200
+    assert as_user(w.manager.user).get(reverse("notifications:notice_list")).status_code == 200
     staff = mfa(w.bureau)
     r = as_user(staff).get(reverse("admin:registry_annualfiling_change", args=[approved.pk]))
     assert r.status_code == 200, r.content[:300]

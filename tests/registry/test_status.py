@@ -10,13 +10,13 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.models import ManagerProfile
-from registry import jobs, services
+from notifications.models import Notice
+from registry import services, status
 from registry.models import (
     AnnualFiling,
     ConductRecord,
     CreditEntry,
     FilingExtension,
-    Notice,
     RegistryStatus,
 )
 from tests import factories as f
@@ -60,7 +60,7 @@ def closing(world, django_capture_on_commit_callbacks):
 
     def run(day=CLOSED):
         with at(day), django_capture_on_commit_callbacks(execute=True):
-            return jobs.windows_close(day=day)
+            return status.windows_close(day=day)
 
     return run
 
@@ -457,7 +457,7 @@ def test_the_closing_queries_do_not_grow_with_the_number_of_managers(world):
     for n in (5, 60):
         f.bulk_managers(n, f"c{n}", firm=world.firm)
         with at(CLOSED), CaptureQueriesContext(connection) as ctx:
-            result = jobs.windows_close(day=CLOSED, queue=False)
+            result = status.windows_close(day=CLOSED, queue=False)
         counts.append(len(ctx.captured_queries))
         assert result.decided["abnormal"] >= n
         Notice.objects.all().delete()

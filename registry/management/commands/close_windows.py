@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from registry import jobs
+from registry import status
 from registry.management.commands.run_reminders import _DryRun, parse_date
 
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         day = parse_date(options["date"])
         try:
             with transaction.atomic():
-                result = jobs.windows_close(day=day, year=options["year"])
+                result = status.windows_close(day=day, year=options["year"])
                 if options["dry_run"]:
                     raise _DryRun
         except _DryRun:

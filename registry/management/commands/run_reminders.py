@@ -17,9 +17,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.models import Notice
+from notifications.services import CHUNK, emails_publish, send_notice_batch
 from registry import jobs
-from registry.models import Notice
-from registry.tasks import CHUNK, send_notice_batch, send_notice_emails
 
 
 class _DryRun(Exception):
@@ -85,9 +85,7 @@ class Command(BaseCommand):
                     "(see Notices in the admin for the error)."
                 )
             )
-            try:
-                send_notice_emails.apply_async(args=[sorted(failed)], countdown=60)
-            except Exception as exc:  # noqa: BLE001 (no broker: the next daily run retries)
+            if not emails_publish(sorted(failed)):
                 self.stdout.write(
-                    self.style.WARNING(f"  could not queue the retry ({exc}); the next run will.")
+                    self.style.WARNING("  could not queue the retry; the sweep will send them.")
                 )

@@ -1,4 +1,8 @@
-"""The words of each notice, in the reader's language (rendered when shown or e-mailed)."""
+"""The words of each notice, in the reader's language (rendered when shown or e-mailed).
+
+The reasons of a registry status are stored as codes in the params; their labels belong to the
+registry, which hands them over once at start-up (`reason_labels_register`), so that this module
+needs nothing from above it."""
 
 from __future__ import annotations
 
@@ -9,9 +13,22 @@ from django.utils import formats
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from .models import Notice, reasons_text
+from .models import Notice
 
 Kind = Notice.Kind
+
+
+_reason_labels: dict[str, object] = {}
+
+
+def reason_labels_register(choices) -> None:
+    """The labels of the reason codes that status notices carry (lazy, translated when read)."""
+    _reason_labels.update(dict(choices))
+
+
+def reasons_text(reasons) -> str:
+    """The reasons as one line in the reader's language ("；" between them in Chinese)."""
+    return _("; ").join(str(_reason_labels.get(reason, reason)) for reason in reasons or [])
 
 
 def _date(value: str) -> str:

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    """Notices in the portal and their e-mails: the model, who is told, the wording, creation
+    in the transaction of the change (an outbox), delivery with claim, retry and back-off, the
+    periodic sweep, and the unread count. Layer: above accounts, below training and registry."""
+
+    name = "notifications"
+    verbose_name = _("Notices")

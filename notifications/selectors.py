@@ -1,0 +1,40 @@
+"""Reads of notices, scoped to a user."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+from accounts.roles import Role, roles_of
+
+from .models import Notice
+
+
+def notice_list_for(*, user: User) -> QuerySet[Notice]:
+    if not user.is_authenticated:
+        return Notice.objects.none()
+    return Notice.objects.filter(recipient=user)
+
+
+def jurisdiction_notice_list_for(*, user: User) -> QuerySet[Notice]:
+    """Notices bureau staff may audit (the admin): those to the managers and firm staff of
+    their jurisdiction and below, with whether each e-mail went out."""
+    qs = Notice.objects.select_related("recipient")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    roles = roles_of(user)
+    if roles.role != Role.BUREAU:
+        return qs.none()
+    path = roles.jurisdiction.path
+    return qs.filter(
+        Q(recipient__manager_profile__jurisdiction__path__startswith=path)
+        | Q(recipient__firm_membership__firm__jurisdiction__path__startswith=path)
+    )
+
+
+def unread_notice_count(*, user: User) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notice.objects.filter(recipient=user, read_at__isnull=True).count()
