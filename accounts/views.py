@@ -54,6 +54,7 @@ def manager_dashboard(request):
                 manager=profile,
                 conduct=conduct_record_list_for(user=request.user),
                 entries=False,
+                full_reasons=True,  # his own
             ),
             "employment": selectors.current_employment(manager=profile),
             "pending_offers": selectors.employment_list_for(user=request.user).filter(
@@ -231,7 +232,7 @@ def firm_managers(request):
 
 @role_required(Role.MANAGER, Role.FIRM, Role.BUREAU, Role.ADMIN)
 def manager_detail(request, pk):
-    from registry.selectors import conduct_record_list_for, credit_record_for
+    from registry.selectors import conduct_record_list_for, credit_record_for, sees_all_reasons
     from training.selectors import compliance_for
 
     manager = selectors.manager_get_for(user=request.user, pk=pk)
@@ -246,7 +247,9 @@ def manager_detail(request, pk):
             "work_history": manager.work_history.all(),
             "compliance": compliance_for(manager=manager, year=timezone.localdate().year),
             "credit": credit_record_for(
-                manager=manager, conduct=conduct_record_list_for(user=request.user)
+                manager=manager,
+                conduct=conduct_record_list_for(user=request.user),
+                full_reasons=sees_all_reasons(user=request.user),
             ),
             "evidence_visible": roles_of(request.user).role in (Role.BUREAU, Role.ADMIN),
         },
