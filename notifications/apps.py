@@ -9,3 +9,8 @@ class NotificationsConfig(AppConfig):
 
     name = "notifications"
     verbose_name = _("Notices")
+
+    def ready(self):
+        # Register the tasks with Celery in every process (web, worker, tests): the services
+        # publish them by name.
+        from . import tasks  # noqa: F401

@@ -15,6 +15,7 @@ from registry.models import RegistryStatus
 from registry.selectors import (
     conduct_record_list_for,
     credit_record_for,
+    sees_all_reasons,
     status_counts_for,
     with_latest_status,
 )
@@ -35,6 +36,7 @@ def manager_dashboard(request):
                 manager=profile,
                 conduct=conduct_record_list_for(user=request.user),
                 entries=False,
+                full_reasons=True,  # his own
             ),
             "employment": accounts_selectors.current_employment(manager=profile),
             "pending_offers": accounts_selectors.employment_list_for(user=request.user).filter(
@@ -95,7 +97,9 @@ def manager_detail(request, pk):
             "work_history": manager.work_history.all(),
             "compliance": compliance_for(manager=manager, year=timezone.localdate().year),
             "credit": credit_record_for(
-                manager=manager, conduct=conduct_record_list_for(user=request.user)
+                manager=manager,
+                conduct=conduct_record_list_for(user=request.user),
+                full_reasons=sees_all_reasons(user=request.user),
             ),
             "evidence_visible": roles_of(request.user).role in (Role.BUREAU, Role.ADMIN),
         },

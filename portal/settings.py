@@ -110,6 +110,12 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://...).")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A database host that does not answer must not hold a web worker (nor /healthz) for minutes:
+# connecting gives up after this many seconds (libpq's smallest is 2). DATABASE_URL's
+# ?connect_timeout= wins.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2)
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache (rate limits hold across processes), Celery broker and results ---------------
@@ -257,6 +263,17 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 PORTAL_NAME = _("Property Manager Credential Registry")
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Public pages and the health check -----------------------------------------------------------
+# The public look-ups are limited per client address (see core/throttle.py): COUNT/PERIOD with
+# PERIOD s, m, h or d, several separated by commas. Over a limit: HTTP 429. When Redis is down
+# the limits fail open (the pages stay up; the proxy's limit still holds).
+PUBLIC_LOOKUP_RATE = env.str("PUBLIC_LOOKUP_RATE", default="20/m,200/d")
+# The certificate check behind the QR code: many people behind one carrier NAT share an address.
+PUBLIC_VERIFY_RATE = env.str("PUBLIC_VERIFY_RATE", default="60/m,1000/d")
+# /healthz checks the Celery workers only for staff or a request whose X-Health-Token header
+# carries this token (empty: staff only).
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 
 # --- Security ------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -32,10 +32,35 @@ class VerifyForm(forms.Form):
 
 
 class LookupForm(forms.Form):
+    """The public lookup: the registration number together with the name, or the code of a
+    filing certificate. A number alone is not enough (numbers are sequential)."""
+
     number = forms.CharField(
         label=_("Registration number"),
         max_length=20,
+        required=False,
         help_text=_(
             "The registration number the manager gives you (printed on the filing certificate)."
         ),
     )
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=50,
+        required=False,
+        help_text=_("The manager's name, as on the certificate."),
+    )
+    code = forms.CharField(
+        label=_("Or the certificate's verification code"),
+        max_length=20,
+        required=False,
+        help_text=_("The 12-character code printed beside the QR code of the certificate."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        number, name, code = (data.get(key, "").strip() for key in ("number", "name", "code"))
+        if not code and not (number and name):
+            raise forms.ValidationError(
+                _("Enter the registration number and the name together, or the certificate code.")
+            )
+        return data

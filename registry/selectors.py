@@ -3,9 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -27,6 +46,9 @@ from .models import (
     FilingWindow,
     RegistryStatus,
     ReviewEvent,
+    StatusReason,
+    reasons_display,
+    reasons_text,
 )
 
 # --- windows and deadlines -------------------------------------------------------------------
@@ -259,6 +281,77 @@ def registry_status_list_for(*, user: User) -> QuerySet[RegistryStatus]:
     return qs.none()
 
 
+# --- what a reader may learn of a status's reasons ---------------------------------------------
+#
+# A status's reasons are facts the public may know (no filing, not approved, hours short) and,
+# possibly, a bad conduct record in force. Such a record may be kept from the public (`public`
+# off): then only the manager himself and bureau staff learn that it is a reason. Everyone else
+# (the public pages, firms) sees the status with the reasons that come from public facts, and a
+# status abnormal only because of a record that is not public reads "abnormal, ask the bureau".
+
+
+def sees_all_reasons(*, user: User) -> bool:
+    """The manager (his own statuses: the pages give him no others) and bureau staff see every
+    reason; firms and the public only those from public facts."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or roles_of(user).role in (Role.MANAGER, Role.BUREAU, Role.ADMIN)
+
+
+def _public_bad_record_in_force() -> Exists:
+    """For a `RegistryStatus` queryset: a public bad conduct record of the manager in force in
+    the period the status was judged on (its year up to its window's close, as in
+    `jobs.status_candidates`)."""
+    year_start = Func(
+        OuterRef("year"), Value(1), Value(1), function="make_date", output_field=DateField()
+    )
+    return Exists(
+        ConductRecord.objects.filter(
+            in_force_between(year_start, OuterRef("closed_on")),
+            manager=OuterRef("manager"),
+            kind=ConductRecord.Kind.BAD,
+            public=True,
+        )
+    )
+
+
+def with_disclosed_reasons(statuses: QuerySet[RegistryStatus]) -> QuerySet[RegistryStatus]:
+    """Statuses annotated with what firms and the public may see: `public_reasons` (the
+    reasons without "bad conduct record in force" unless a public record makes it one) and
+    `ask_bureau` (abnormal only because of records that are not public). No extra query."""
+    without_bad = Func(
+        F("reasons"),
+        Value(StatusReason.BAD_CONDUCT.value),
+        function="array_remove",
+        output_field=ArrayField(CharField(max_length=16)),
+    )
+    return statuses.annotate(
+        public_reasons=Case(
+            When(_public_bad_record_in_force(), then=F("reasons")),
+            default=without_bad,
+            output_field=ArrayField(CharField(max_length=16)),
+        )
+    ).annotate(
+        ask_bureau=ExpressionWrapper(
+            Q(status=RegistryStatus.Status.ABNORMAL) & Q(public_reasons__len=0),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def _disclose(statuses: list[RegistryStatus], *, full_reasons: bool) -> list[RegistryStatus]:
+    """Set what the pages show of each status: `shown_reasons` (labels), `shown_reasons_text`
+    and `ask_bureau` (see `with_disclosed_reasons`, whose annotations are needed when not
+    `full_reasons`)."""
+    for status in statuses:
+        codes = status.reasons if full_reasons else status.public_reasons
+        status.shown_reasons = reasons_display(codes)
+        status.shown_reasons_text = reasons_text(codes)
+        if full_reasons:
+            status.ask_bureau = False
+    return statuses
+
+
 @dataclass(frozen=True)
 class CreditRecord:
     """A manager's credit record (信用档案) as one reader may see it."""
@@ -273,47 +366,86 @@ class CreditRecord:
 
 
 def credit_record_for(
-    *, manager: ManagerProfile, conduct: QuerySet[ConductRecord], entries: bool = True
+    *,
+    manager: ManagerProfile,
+    conduct: QuerySet[ConductRecord],
+    entries: bool = True,
+    full_reasons: bool = False,
 ) -> CreditRecord:
     """The statuses by year (newest first), the changes (if `entries`) and the conduct records
-    of `conduct` (already scoped to the reader) of one manager: three queries."""
+    of `conduct` (already scoped to the reader) of one manager: three queries.
+
+    Each status carries `shown_reasons`, `shown_reasons_text` and `ask_bureau` for the reader:
+    every reason with `full_reasons` (the manager himself, bureau staff: `sees_all_reasons`),
+    else only those from public facts; the changes (whose causes name conduct records) are then
+    left out as well."""
+    statuses = RegistryStatus.objects.filter(manager=manager).order_by("-year")
+    if not full_reasons:
+        statuses = with_disclosed_reasons(statuses)
     return CreditRecord(
-        statuses=list(RegistryStatus.objects.filter(manager=manager).order_by("-year")),
+        statuses=_disclose(list(statuses), full_reasons=full_reasons),
         entries=list(CreditEntry.objects.filter(manager=manager).select_related("actor")[:200])
-        if entries
+        if entries and full_reasons
         else [],
         conduct=list(conduct.filter(manager=manager).order_by("-occurred_on", "-pk")),
     )
 
 
 def public_credit_record(*, manager: ManagerProfile) -> CreditRecord:
-    """What the public sees (公示): the statuses and the public conduct records in force."""
+    """What the public sees (公示): the statuses with the reasons from public facts, and the
+    public conduct records in force."""
     today = timezone.localdate()
     conduct = ConductRecord.objects.filter(in_force_between(today, today), public=True)
-    return credit_record_for(manager=manager, conduct=conduct, entries=False)
+    return credit_record_for(manager=manager, conduct=conduct, entries=False, full_reasons=False)
 
 
-def public_manager_lookup(*, number: str) -> ManagerProfile | None:
-    """A registered manager by exact registration number, for the public lookup (公示)."""
-    number = "".join(number.split()).upper()
-    if not number:
+def _comparable_name(name: str) -> str:
+    """A name as typed, made comparable: NFKC (full-width letters and spaces), no whitespace,
+    case folded."""
+    return "".join(unicodedata.normalize("NFKC", name or "").split()).casefold()
+
+
+def public_manager_lookup(*, number: str, name: str) -> ManagerProfile | None:
+    """A registered manager by exact registration number and matching name, for the public
+    lookup (公示). An unknown number and a name that does not match are both None, after the
+    same single query, so the answer does not tell which one was wrong."""
+    number = "".join(unicodedata.normalize("NFKC", number or "").split()).upper()
+    wanted = _comparable_name(name)
+    if not number or not wanted:
         return None
-    return (
+    manager = (
         ManagerProfile.objects.filter(registration_number=number, completed_at__isnull=False)
         .select_related("jurisdiction")
         .first()
     )
+    if manager is None or _comparable_name(manager.real_name) != wanted:
+        return None
+    return manager
+
+
+def public_manager_by_certificate(*, code: str) -> ManagerProfile | None:
+    """The manager of an approved filing certificate, for the public lookup by its code."""
+    filing = certificate_lookup(code=code)
+    if filing is None:
+        return None
+    return ManagerProfile.objects.select_related("jurisdiction").get(pk=filing.manager_id)
 
 
 def with_latest_status(
     managers: QuerySet[ManagerProfile], *, status: str = ""
 ) -> QuerySet[ManagerProfile]:
     """Managers annotated with the status and year of their latest decided year (one query
-    for a whole page: two correlated subqueries), optionally only those with that status."""
+    for a whole page: correlated subqueries), optionally only those with that status, and
+    `latest_status_ask_bureau`: abnormal only because of records that are not public (what a
+    firm sees instead of the status, see `with_disclosed_reasons`)."""
     latest = RegistryStatus.objects.filter(manager=OuterRef("pk")).order_by("-year")
     qs = managers.annotate(
         latest_status=Subquery(latest.values("status")[:1]),
         latest_status_year=Subquery(latest.values("year")[:1]),
+        latest_status_ask_bureau=Subquery(
+            with_disclosed_reasons(latest).values("ask_bureau")[:1],
+            output_field=BooleanField(),
+        ),
     )
     if status in RegistryStatus.Status.values:
         qs = qs.filter(latest_status=status)

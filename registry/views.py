@@ -18,6 +18,7 @@ from accounts.decorators import firm_required, manager_required, role_required
 from accounts.roles import Role, roles_of
 from accounts.selectors import current_employment
 from core.errors import DomainError
+from core.throttle import throttled
 from core.uploads import content_disposition, serve_private_file
 
 from . import pdf, selectors, services
@@ -199,7 +200,9 @@ def credit_record(request):
     every change of it, and all his conduct records (public or not)."""
     manager = roles_of(request.user).manager_profile
     record = selectors.credit_record_for(
-        manager=manager, conduct=selectors.conduct_record_list_for(user=request.user)
+        manager=manager,
+        conduct=selectors.conduct_record_list_for(user=request.user),
+        full_reasons=True,
     )
     return render(
         request,
@@ -320,28 +323,43 @@ def firm_filing_return(request, pk):
 # --- public ----------------------------------------------------------------------------------
 
 
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def lookup(request):
-    """The public lookup of a manager by registration number: the registry status of each
-    year and the public conduct records in force. Nothing private: no ID number, no phone."""
-    form = LookupForm(request.GET or None)
+    """The public lookup of a manager by registration number and name together, or by the
+    code of a filing certificate: the registry status of each year and the public conduct
+    records in force. Nothing private: no ID number, no phone.
+
+    Numbers are sequential, so a number alone finds nothing, and a wrong name answers exactly
+    as an unknown number does (status, words, an empty form). Look-ups (POST) are limited per
+    client address (`PUBLIC_LOOKUP_RATE`, see core/throttle.py; open when Redis is down)."""
+    form = LookupForm(request.POST if request.method == "POST" else None)
     manager = record = employment = None
-    if form.is_valid():
-        manager = selectors.public_manager_lookup(number=form.cleaned_data["number"])
+    if form.is_bound:
+        if over := throttled(request, setting="PUBLIC_LOOKUP_RATE", scope="public-lookup"):
+            return over
+    searched = form.is_valid()
+    if searched:
+        data = form.cleaned_data
+        if data["code"].strip():
+            manager = selectors.public_manager_by_certificate(code=data["code"])
+        else:
+            manager = selectors.public_manager_lookup(number=data["number"], name=data["name"])
         if manager is not None:
             record = selectors.public_credit_record(manager=manager)
             employment = current_employment(manager=manager)
+        # What was typed is not echoed: a miss reads the same whichever field was wrong.
+        form = LookupForm()
     return render(
         request,
         "registry/lookup.html",
         {
             "form": form,
-            "searched": form.is_valid(),
+            "searched": searched,
             "manager": manager,
             "record": record,
             "employment": employment,
         },
-        status=404 if form.is_valid() and manager is None else 200,
+        status=404 if searched and manager is None else 200,
     )
 
 
@@ -355,6 +373,10 @@ def verify(request, code=None):
             clean = "".join(ch for ch in form.cleaned_data["code"].upper() if ch.isalnum())
             return redirect("registry:verify", code=clean or "0")
         return render(request, "registry/verify.html", {"form": form})
+    # The QR code's page: limited per client address (PUBLIC_VERIFY_RATE, open when Redis is
+    # down), loosely enough for everyone behind one carrier NAT to scan certificates.
+    if over := throttled(request, setting="PUBLIC_VERIFY_RATE", scope="public-verify"):
+        return over
     filing = selectors.certificate_lookup(code=code)
     public = selectors.public_credit_record(manager=filing.manager) if filing else None
     return render(

@@ -110,3 +110,19 @@ def mfa(db):
         return user
 
     return activate
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit_hits_counted():
+    """Each test starts with no hits counted by our rate limits (core/ratelimit.py): the counts
+    live in the test Redis, which outlives a test and a run."""
+    from django.core.cache import cache
+
+    try:
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=cache.make_key("rl:*"), count=1000))
+        if keys:
+            client.delete(*keys)
+    except Exception:  # noqa: BLE001 - a test without Redis has no counts either
+        pass
+    yield

@@ -304,15 +304,16 @@ def test_the_public_check_shows_the_status_and_only_public_conduct_in_force(
         )
     assert 'data-testid="registry-status"' in html
     assert "优秀项目经理" in html
-    # The record that is not public counts in the status (its reason is public), but its
-    # content is not shown; the public one ended in 2024.
+    # The record that is not public counts in the status, but neither its content nor its
+    # reason is shown: the status reads "ask the bureau"; the public one ended in 2024.
     assert "物业服务投诉查实" not in html
     from django.utils import translation
 
     from registry.models import StatusReason
 
     with translation.override("zh-hans"):
-        assert str(StatusReason.BAD_CONDUCT.label) in html
+        assert str(StatusReason.BAD_CONDUCT.label) not in html
+    assert "异常（请向主管部门咨询）" in html
 
 
 def test_the_admin_records_conduct_with_evidence_and_refuses_a_fake_file(
@@ -379,13 +380,19 @@ def test_the_credit_record_page_is_the_managers_own(world, as_user, role, expect
     assert as_user(user).get(reverse("registry:credit_record")).status_code == expected
 
 
-def test_anyone_looks_up_a_manager_by_registration_number(world, closing, as_user):
+def test_anyone_looks_up_a_manager_by_registration_number_and_name(world, closing, as_user):
     conduct(world, world.manager, kind="good", start=dt.date(2026, 9, 1))
     conduct(world, world.manager, public=False)
     closing()
     url = reverse("registry:lookup")
     with at(dt.date(2027, 4, 2)):
-        response = as_user(None).get(url, {"number": f" {world.manager.registration_number} "})
+        response = as_user(None).post(
+            url,
+            {
+                "number": f" {world.manager.registration_number} ",
+                "name": world.manager.real_name,
+            },
+        )
     html = response.content.decode()
     assert response.status_code == 200 and 'data-testid="lookup-result"' in html
     assert world.manager.real_name in html and world.firm.name in html
@@ -393,7 +400,7 @@ def test_anyone_looks_up_a_manager_by_registration_number(world, closing, as_use
     assert world.manager.id_number not in html and world.manager.phone not in html
     assert 'data-testid="registry-status"' in html
     assert reverse("registry:conduct_evidence", args=[1]).rsplit("/", 3)[0] not in html
-    unknown = as_user(None).get(url, {"number": "NOPE0000"})
+    unknown = as_user(None).post(url, {"number": "NOPE0000", "name": world.manager.real_name})
     assert unknown.status_code == 404 and 'data-testid="lookup-unknown"' in unknown.content.decode()
     assert as_user(None).get(url).status_code == 200  # the empty form
 
