@@ -19,6 +19,7 @@ urlpatterns = [
     path("managers/<int:pk>/", views.manager_detail, name="manager_detail"),
     path("firm/", views.firm_dashboard, name="firm_dashboard"),
     path("firm/managers/", views.firm_managers, name="firm_managers"),
+    path("firm/managers/find/", views.firm_manager_find, name="firm_manager_find"),
     path("firm/employment/", views.firm_employment, name="firm_employment"),
     path("firm/reviewers/", views.firm_reviewers, name="firm_reviewers"),
     path(

@@ -110,3 +110,18 @@ def mfa(db):
         return user
 
     return activate
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Every test starts with no rate-limit counts (core/ratelimit.py): they live in Redis and
+    outlive a test, and a new test database hands out the same user ids again."""
+    from django.core.cache import cache
+
+    try:
+        client = cache._cache.get_client(write=True)
+        for key in client.scan_iter(match=cache.make_key("rl:*")):
+            client.delete(key)
+    except Exception:  # noqa: BLE001 - a test without Redis has no counts to clear
+        pass
+    yield
