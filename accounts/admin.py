@@ -1,24 +1,33 @@
 """The Django admin is the bureau's workplace. Every list, detail, search, filter and action is
 limited to the official's jurisdiction and below, through the same selectors as the portal."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
+
+from core.errors import DomainError
 
 from . import selectors
+from .forms import ID_NUMBER_NOT_IN_ADDRESS, IdNumberSearchForm, looks_like_id_number
 from .models import (
     BureauMembership,
     Employment,
     Firm,
     FirmMembership,
+    IdentityLookup,
     Jurisdiction,
     ManagerProfile,
     User,
     WorkHistory,
 )
 from .roles import Role, roles_of
-from .services import bureau_membership_grant, id_number_hash
-from .validators import normalize_id_number
+from .services import bureau_membership_grant, manager_find_by_id_number
 
 
 class JurisdictionListFilter(admin.SimpleListFilter):
@@ -155,7 +164,9 @@ class ManagerProfileAdmin(BureauScopedAdmin):
     ]
     list_filter = [JurisdictionListFilter, "skill_level", "education"]
     search_fields = ["real_name", "registration_number", "phone"]
-    search_help_text = _("Name, registration number, mobile phone, or the full ID number.")
+    search_help_text = _(
+        "Name, registration number or mobile phone. For an ID number, use “Find by ID number”."
+    )
     list_select_related = ["jurisdiction"]
     list_per_page = 50
     fields = [
@@ -184,17 +195,95 @@ class ManagerProfileAdmin(BureauScopedAdmin):
         return selectors.manager_list_for(user=request.user)
 
     def get_search_results(self, request, queryset, search_term):
-        # The ID number is encrypted: an exact match goes through its blind index.
-        normalized = normalize_id_number(search_term or "")
-        if len(normalized) == 18:
-            return queryset.filter(id_number_hash=id_number_hash(normalized)), False
+        # An ID number in ?q= would sit in the address, the browser history and the access logs:
+        # refused here, found through the POST form of `find_by_id_number_view` instead.
+        if looks_like_id_number(search_term):
+            messages.warning(request, ID_NUMBER_NOT_IN_ADDRESS)
+            return queryset.none(), False
         return super().get_search_results(request, queryset, search_term)
+
+    def get_urls(self):
+        find = path(
+            "find-by-id-number/",
+            self.admin_site.admin_view(self.find_by_id_number_view),
+            name="accounts_managerprofile_find_by_id_number",
+        )
+        return [find, *super().get_urls()]
+
+    @method_decorator(sensitive_post_parameters("id_number"))
+    def find_by_id_number_view(self, request):
+        """Find a manager of the official's jurisdiction by the full ID number, sent by POST; the
+        look-up is limited and recorded like every other. Found: his page; else: say so."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = IdNumberSearchForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                found = manager_find_by_id_number(
+                    actor=request.user,
+                    kind=IdentityLookup.Kind.ADMIN_SEARCH,
+                    id_number=form.cleaned_data["id_number"],
+                    within=self.get_queryset(request),
+                )
+            except DomainError as exc:
+                form.add_error(None, exc)
+            else:
+                if found is not None:
+                    return redirect(
+                        reverse("admin:accounts_managerprofile_change", args=[found.pk])
+                    )
+                form.add_error(None, _("No manager in your jurisdiction has this ID number."))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Find a manager by ID number"),
+            "opts": self.model._meta,
+            "form": form,
+        }
+        return TemplateResponse(
+            request, "admin/accounts/managerprofile/find_by_id_number.html", context
+        )
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(IdentityLookup)
+class IdentityLookupAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
+    """Who looked up whom by ID number: bureau staff read the look-ups of their jurisdiction."""
+
+    list_display = [
+        "created_at",
+        "actor",
+        "kind",
+        "id_number_masked",
+        "name_typed",
+        "matched",
+        "jurisdiction",
+    ]
+    list_filter = ["kind", "matched", JurisdictionListFilter]
+    list_select_related = ["actor", "jurisdiction"]
+    search_fields = ["actor__email", "name_typed"]
+    date_hierarchy = "created_at"
+    fields = [
+        "created_at",
+        "actor",
+        "kind",
+        "id_number_masked",
+        "name_typed",
+        "matched",
+        "jurisdiction",
+        "manager",
+    ]
+    readonly_fields = fields
+
+    def scoped_queryset(self, request):
+        return selectors.identity_lookup_list_for(user=request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or roles_of(request.user).role == Role.BUREAU
 
 
 @admin.register(Firm)

@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -101,6 +103,12 @@ class JoinFirmForm(forms.Form):
 
 
 class AddManagerForm(forms.Form):
+    real_name = forms.CharField(
+        label=_("Manager's name"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text=_("As on the resident ID card."),
+    )
     id_number = forms.CharField(
         label=_("Manager's ID number"),
         max_length=40,
@@ -135,3 +143,41 @@ class InviteReviewerForm(forms.Form):
 
 class ManagerSearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=64)
+
+    def clean_q(self):
+        value = self.cleaned_data["q"]
+        if looks_like_id_number(value):
+            raise forms.ValidationError(ID_NUMBER_NOT_IN_ADDRESS, code="id_number")
+        return value
+
+
+#: Said when an ID number is typed into a search that travels in the address (GET).
+ID_NUMBER_NOT_IN_ADDRESS = _(
+    "To search by ID number, use the “Find by ID number” form: an ID number is never put in a "
+    "web address."
+)
+
+
+def looks_like_id_number(value: str) -> bool:
+    """Whether a search term is (or tries to be) a resident ID number: 18 characters once tidied
+    (17 digits and a check character), or the 15 digits of a first-generation card. Such terms
+    are refused in addresses, valid or not."""
+    return _ID_LIKE.fullmatch(normalize_id_number(value or "")) is not None
+
+
+_ID_LIKE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")
+
+
+class IdNumberSearchForm(forms.Form):
+    """Find one manager by the full ID number, sent by POST (never in the address or a log)."""
+
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def clean_id_number(self):
+        value = normalize_id_number(self.cleaned_data["id_number"])
+        validate_id_number(value)
+        return value

@@ -408,3 +408,52 @@ class Employment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.manager} — {self.firm}"
+
+
+class IdentityLookup(models.Model):
+    """One look-up of a person by ID number (and name): who asked, when, what they typed and
+    whether it matched. Written by `accounts.identity`; bureau staff read it in the admin, to see
+    who probes identities in their area."""
+
+    class Kind(models.TextChoices):
+        FIRM_OFFER = "firm_offer", _("Firm: employment offer")
+        FIRM_SEARCH = "firm_search", _("Firm: search by ID number")
+        ADMIN_SEARCH = "admin_search", _("Bureau: search by ID number")
+        PROFILE = "profile", _("Manager: profile sign-up")
+        PROVIDER_IMPORT = "provider_import", _("Training provider: completions report")
+
+    actor = models.ForeignKey(
+        User, verbose_name=_("looked up by"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind of look-up"), max_length=32, choices=Kind.choices)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    id_number_masked = models.CharField(_("ID number (masked)"), max_length=18)
+    id_number_hash = models.CharField(max_length=64, editable=False, db_index=True)
+    name_typed = models.CharField(_("name typed"), max_length=64, blank=True)
+    matched = models.BooleanField(_("matched"))
+    # Who sees the row: the bureau of the one who looked (the firm's, the provider's, the
+    # official's) and the bureau of the manager who holds the ID number, if anyone does.
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        verbose_name=_("jurisdiction of the one who looked"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    manager = models.ForeignKey(
+        ManagerProfile,
+        verbose_name=_("manager holding this ID number"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("identity look-up")
+        verbose_name_plural = _("identity look-ups")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.id_number_masked}"

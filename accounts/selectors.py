@@ -14,13 +14,12 @@ from .models import (
     Firm,
     FirmInvitation,
     FirmMembership,
+    IdentityLookup,
     Jurisdiction,
     ManagerProfile,
     User,
 )
 from .roles import Role, roles_of
-from .services import id_number_hash
-from .validators import normalize_id_number
 
 
 def employed_by(firm: Firm, *, via: str = "") -> Q:
@@ -95,12 +94,11 @@ def firm_current_managers(*, firm: Firm, search: str = "") -> QuerySet[ManagerPr
     )
     search = search.strip()
     if search:
-        normalized = normalize_id_number(search)
+        # Not by ID number: that search is a POST form (`services.manager_find_by_id_number`),
+        # so that the number never travels in an address.
         cond = (
             Q(real_name__icontains=search) | Q(registration_number__iexact=search) | Q(phone=search)
         )
-        if len(normalized) == 18:
-            cond |= Q(id_number_hash=id_number_hash(normalized))
         qs = qs.filter(cond)
     return qs
 
@@ -166,3 +164,21 @@ def bureau_dashboard_counts(*, jurisdiction: Jurisdiction) -> dict[str, int]:
         "managers": ManagerProfile.objects.filter(jurisdiction__path__startswith=path).count(),
         "counties": Jurisdiction.objects.filter(path__startswith=path).count(),
     }
+
+
+def identity_lookup_list_for(*, user: User) -> QuerySet[IdentityLookup]:
+    """Look-ups by ID number a user may read: bureau staff those made from their jurisdiction
+    (by its firms, providers and officials) and those of an ID number held by one of their
+    managers; administrators all; nobody else any."""
+    qs = IdentityLookup.objects.select_related("actor", "jurisdiction", "manager")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    roles = roles_of(user)
+    if roles.role == Role.BUREAU:
+        path = roles.jurisdiction.path
+        return qs.filter(
+            Q(jurisdiction__path__startswith=path) | Q(manager__jurisdiction__path__startswith=path)
+        )
+    return qs.none()

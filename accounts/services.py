@@ -11,11 +11,13 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 
+from . import identity
 from .models import (
     BureauMembership,
     Employment,
@@ -71,6 +73,9 @@ def profile_save(*, actor: User, data: dict) -> ManagerProfile:
     if "phone" in data:
         data["phone"] = normalize_mobile(data["phone"])
         validate_mainland_mobile(data["phone"])
+    if not ManagerProfile.objects.filter(user=actor).exists():
+        # Outside the transaction below: the record of the look-up stays when it refuses.
+        _profile_identity_check(actor=actor, data=data)
     with transaction.atomic():
         profile = ManagerProfile.objects.select_for_update().filter(user=actor).first()
         editable = ("phone", "education", "title", "skill_level", "certificate_number")
@@ -79,13 +84,7 @@ def profile_save(*, actor: User, data: dict) -> ManagerProfile:
             validate_id_number(id_number)
             digest = id_number_hash(id_number)
             if ManagerProfile.objects.filter(id_number_hash=digest).exists():
-                raise DomainError(
-                    _(
-                        "A manager with this ID number is already registered. If this is you, "
-                        "contact your housing bureau."
-                    ),
-                    code="duplicate_id",
-                )
+                raise DomainError(CANNOT_REGISTER_ONLINE, code="duplicate_id")
             profile = ManagerProfile(
                 user=actor,
                 real_name=data["real_name"].strip(),
@@ -99,15 +98,57 @@ def profile_save(*, actor: User, data: dict) -> ManagerProfile:
                 with transaction.atomic():
                     profile.save()
             except IntegrityError as exc:
-                raise DomainError(
-                    _("A manager with this ID number is already registered."), code="duplicate_id"
-                ) from exc
+                raise DomainError(CANNOT_REGISTER_ONLINE, code="duplicate_id") from exc
         else:
             for field in editable:
                 if field in data:
                     setattr(profile, field, data[field])
             profile.save(update_fields=[*editable, "updated_at"])
     return profile
+
+
+#: The sign-up's answer to an ID number it cannot take (see `_profile_identity_check`).
+CANNOT_REGISTER_ONLINE = _(
+    "This ID number cannot be registered online. If it is your own, take your ID card to your "
+    "housing bureau; they will check it and set up your registration."
+)
+
+
+def _profile_identity_check(*, actor: User, data: dict) -> None:
+    """The sign-up's look-up of the ID number: counted, limited and recorded like any other.
+
+    Why the answer to a taken ID number is "cannot be registered online, see the bureau" and not
+    "already registered": a sign-up that succeeds for every free number must refuse a taken one,
+    so refusal itself cannot be made silent without letting two people share a number. What we
+    can do is make the answer worth little to a prober and useless at scale:
+
+    - the words do not say that the number is registered (nor by whom, nor under which name);
+      they send the person to the bureau, which is the only place the real holder can be helped
+      anyway (the name and number are fixed once registered);
+    - each account gets IDENTITY_LOOKUP_LIMIT tries per period (refused when Redis is down), and
+      a free number ends the game for that account: it is bound to it for good, so every "free"
+      answer costs the prober a new verified account;
+    - every try is recorded (`IdentityLookup`, kind "profile", with the holder when the number is
+      taken), so the bureau of the real holder sees who tried to register the number.
+    """
+    id_number = normalize_id_number(data.get("id_number", ""))
+    validate_id_number(id_number)
+    identity.lookup_allow(actor=actor, kind=identity.Kind.PROFILE)
+    digest = id_number_hash(id_number)
+    holder = (
+        ManagerProfile.objects.select_related("jurisdiction").filter(id_number_hash=digest).first()
+    )
+    identity.lookup_record(
+        actor=actor,
+        kind=identity.Kind.PROFILE,
+        id_number=id_number,
+        digest=digest,
+        name=data.get("real_name", ""),
+        holder=holder,
+        matched=holder is not None,
+    )
+    if holder is not None:
+        raise DomainError(CANNOT_REGISTER_ONLINE, code="duplicate_id")
 
 
 # --- employment ----------------------------------------------------------------------------------
@@ -138,24 +179,48 @@ def employment_request(*, actor: User, credit_code: str, position: str = "") -> 
     )
 
 
+#: The one answer to an offer whose name and ID number do not both match a registered manager.
+UNKNOWN_MANAGER = _(
+    "No registered manager has this name and ID number. Check both against the ID card, or ask "
+    "the manager to sign up and complete the profile first."
+)
+
+
 def employment_offer(
-    *, actor: User, id_number: str, position: str = "", start_date: dt.date | None = None
+    *,
+    actor: User,
+    id_number: str,
+    real_name: str,
+    position: str = "",
+    start_date: dt.date | None = None,
 ) -> Employment:
-    """A firm's staff propose that the manager with this ID number works for the firm."""
+    """A firm's staff propose that the manager with this name and ID number works for the firm.
+
+    The firm must know both: an unknown number and a known number with another name get the
+    same answer, so that the offer never tells a firm who holds an ID number. Each try is
+    counted against the account's limit and recorded for the bureau."""
     roles = roles_of(actor)
     if roles.role != Role.FIRM:
         raise PermissionDenied
     id_number = normalize_id_number(id_number)
     validate_id_number(id_number)
-    manager = ManagerProfile.objects.filter(id_number_hash=id_number_hash(id_number)).first()
-    if manager is None:
-        raise DomainError(
-            _(
-                "No manager with this ID number has registered yet. Ask the manager to sign up "
-                "and complete the profile first."
-            ),
-            code="unknown_manager",
-        )
+    identity.lookup_allow(actor=actor, kind=identity.Kind.FIRM_OFFER)
+    digest = id_number_hash(id_number)
+    holder = ManagerProfile.objects.filter(id_number_hash=digest).first()
+    matched = holder is not None and identity.names_match(real_name, holder.real_name)
+    identity.lookup_record(
+        actor=actor,
+        kind=identity.Kind.FIRM_OFFER,
+        id_number=id_number,
+        digest=digest,
+        name=real_name,
+        holder=holder,
+        matched=matched,
+        jurisdiction=roles.firm.jurisdiction,
+    )
+    if not matched:
+        raise DomainError(UNKNOWN_MANAGER, code="unknown_manager")
+    manager = holder
     return _employment_propose(
         manager=manager,
         firm=roles.firm,
@@ -329,6 +394,32 @@ def employment_end(
     return emp
 
 
+# --- search by ID number -------------------------------------------------------------------------
+
+
+def manager_find_by_id_number(
+    *, actor: User, kind: str, id_number: str, within: QuerySet[ManagerProfile]
+) -> ManagerProfile | None:
+    """The manager with this ID number among `within` (a scoped selector's queryset: the firm's
+    current managers, the official's jurisdiction), or None. Counted against the account's limit
+    and recorded like every look-up by ID number. The number comes from a POST form, never from
+    the address."""
+    id_number = normalize_id_number(id_number)
+    validate_id_number(id_number)
+    identity.lookup_allow(actor=actor, kind=kind)
+    digest = id_number_hash(id_number)
+    found = within.filter(id_number_hash=digest).first()
+    identity.lookup_record(
+        actor=actor,
+        kind=kind,
+        id_number=id_number,
+        digest=digest,
+        holder=found,
+        matched=found is not None,
+    )
+    return found
+
+
 # --- firm reviewers ------------------------------------------------------------------------------
 
 
@@ -441,6 +532,7 @@ BUREAU_PERMISSIONS = [
     "accounts.add_firm",
     "accounts.change_firm",
     "accounts.view_employment",
+    "accounts.view_identitylookup",
     "training.view_provider",
     "training.add_provider",
     "training.change_provider",

@@ -15,6 +15,7 @@ urlpatterns = [
         views.employment_action,
         name="employment_action",
     ),
+    path("firm/managers/find/", views.firm_manager_find, name="firm_manager_find"),
     path("firm/employment/", views.firm_employment, name="firm_employment"),
     path("firm/reviewers/", views.firm_reviewers, name="firm_reviewers"),
     path(

@@ -17,12 +17,13 @@ from .decorators import firm_required, manager_required, role_required
 from .forms import (
     AddManagerForm,
     EndEmploymentForm,
+    IdNumberSearchForm,
     InviteReviewerForm,
     JoinFirmForm,
     ProfileForm,
     WorkHistoryForm,
 )
-from .models import Employment, FirmInvitation, WorkHistory
+from .models import Employment, FirmInvitation, IdentityLookup, WorkHistory
 from .roles import Role, roles_of
 
 
@@ -163,6 +164,35 @@ def _back_to_employment(request):
 
 
 @sensitive_post_parameters("id_number")
+@sensitive_post_parameters("id_number")
+@sensitive_variables("form")
+@firm_required
+@require_POST
+def firm_manager_find(request):
+    """The firm's search by ID number: a POST form, so that the number stays out of addresses
+    and access logs. Only the firm's current managers can be found."""
+    firm = roles_of(request.user).firm
+    form = IdNumberSearchForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("id_number", []):
+            messages.error(request, error)
+        return redirect("overview:firm_managers")
+    try:
+        found = services.manager_find_by_id_number(
+            actor=request.user,
+            kind=IdentityLookup.Kind.FIRM_SEARCH,
+            id_number=form.cleaned_data["id_number"],
+            within=selectors.firm_current_managers(firm=firm),
+        )
+    except DomainError as exc:
+        _error_messages(request, exc)
+        return redirect("overview:firm_managers")
+    if found is None:
+        messages.warning(request, _("None of your firm's current managers has this ID number."))
+        return redirect("overview:firm_managers")
+    return redirect("overview:manager_detail", pk=found.pk)
+
+
 @firm_required
 @require_http_methods(["GET", "POST"])
 def firm_employment(request):
@@ -170,19 +200,22 @@ def firm_employment(request):
     form = AddManagerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            emp = services.employment_offer(
+            services.employment_offer(
                 actor=request.user,
                 id_number=form.cleaned_data["id_number"],
+                real_name=form.cleaned_data["real_name"],
                 position=form.cleaned_data["position"],
                 start_date=form.cleaned_data["start_date"],
             )
         except DomainError as exc:
-            form.add_error("id_number", exc)
+            # On the form as a whole: which field was wrong is not for the firm to learn.
+            form.add_error(None, exc)
         else:
+            # The name as the firm typed it: the answer tells nothing the firm did not write.
             messages.success(
                 request,
                 _("%(name)s was asked to confirm the employment.")
-                % {"name": emp.manager.real_name},
+                % {"name": form.cleaned_data["real_name"]},
             )
             return redirect("accounts:firm_employment")
     pending = selectors.employment_list_for(user=request.user).filter(status__in=Employment.PENDING)

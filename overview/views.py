@@ -1,6 +1,7 @@
 """Pages that span the apps: each role's overview, the manager's detail page and the firm's
 manager list with the registry statuses. They read through the apps' selectors only."""
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
@@ -8,7 +9,7 @@ from django.utils.http import urlencode
 
 from accounts import selectors as accounts_selectors
 from accounts.decorators import bureau_required, firm_required, manager_required, role_required
-from accounts.forms import ManagerSearchForm
+from accounts.forms import IdNumberSearchForm, ManagerSearchForm
 from accounts.models import Employment
 from accounts.roles import Role, roles_of
 from registry.models import RegistryStatus
@@ -66,6 +67,10 @@ def firm_managers(request):
     managers = with_latest_status(
         accounts_selectors.firm_current_managers(firm=firm, search=search), status=status
     )
+    if form.has_error("q", "id_number"):
+        # An ID number in the address is not searched for (see `accounts:firm_manager_find`).
+        messages.warning(request, form.errors["q"][0])
+        managers = managers.none()
     page = Paginator(managers, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -78,6 +83,7 @@ def firm_managers(request):
             "status": status,
             "statuses": RegistryStatus.Status.choices,
             "query": urlencode({k: v for k, v in (("q", search), ("status", status)) if v}),
+            "id_form": IdNumberSearchForm(),
         },
     )
 

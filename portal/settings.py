@@ -258,6 +258,18 @@ REGISTRY_REMINDER_DAYS_BEFORE_CLOSE = env.list(
     "REGISTRY_REMINDER_DAYS_BEFORE_CLOSE", cast=int, default=[30, 14, 7, 3, 1]
 )
 
+# --- Look-ups by ID number and providers' reports ---------------------------------------------
+#: Look-ups of a person by ID number (a firm's offer, the ID-number searches, the sign-up) allowed
+#: per account in IDENTITY_LOOKUP_PERIOD seconds; refused when Redis cannot count them.
+IDENTITY_LOOKUP_LIMIT = env.int("IDENTITY_LOOKUP_LIMIT", default=10)
+IDENTITY_LOOKUP_PERIOD = env.int("IDENTITY_LOOKUP_PERIOD", default=3600)
+#: Completions files a training provider's account may upload in that period.
+IDENTITY_LOOKUP_IMPORT_LIMIT = env.int("IDENTITY_LOOKUP_IMPORT_LIMIT", default=30)
+#: A completions file with more data rows than this is refused (the reader stops there).
+PROVIDER_REPORT_MAX_ROWS = env.int("PROVIDER_REPORT_MAX_ROWS", default=50_000)
+#: A file with more data rows than this is imported by a Celery task, not in the request.
+PROVIDER_REPORT_BACKGROUND_ROWS = env.int("PROVIDER_REPORT_BACKGROUND_ROWS", default=500)
+
 # --- UI ------------------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -123,6 +123,11 @@ class ProviderReport(models.Model):
     class Status(models.TextChoices):
         IMPORTED = "imported", _("Imported")
         REJECTED = "rejected", _("Not imported")
+        QUEUED = "queued", _("Waiting to be processed")
+        RUNNING = "running", _("Being processed")
+        FAILED = "failed", _("Could not be processed")
+
+    IN_PROGRESS = (Status.QUEUED, Status.RUNNING)
 
     provider = models.ForeignKey(
         Provider,
@@ -145,6 +150,14 @@ class ProviderReport(models.Model):
     error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
     error_report = models.TextField(_("error report"), blank=True)
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    # A large file is imported by the worker: the file waits here (and is dropped once read to
+    # the end: it holds ID numbers), and the page shows how far the worker got.
+    updated_count = models.PositiveIntegerField(_("records updated"), default=0)
+    pending_count = models.PositiveIntegerField(_("awaiting the manager's bureau"), default=0)
+    skipped_count = models.PositiveIntegerField(_("left unchanged"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows checked"), default=0)
+    content = models.BinaryField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("provider report")
@@ -154,6 +167,14 @@ class ProviderReport(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in self.IN_PROGRESS
+
+    @property
+    def percent_done(self) -> int:
+        return min(100, self.rows_done * 100 // self.row_count) if self.row_count else 0
 
 
 class StudyRecord(models.Model):

@@ -22,7 +22,7 @@ from accounts.roles import Role, roles_of
 from core.errors import DomainError
 from core.uploads import content_disposition, serve_private_file
 
-from . import imports, pdf, selectors, services
+from . import imports, pdf, reports, selectors, services
 from .forms import CatalogueFilterForm, ComplianceFilterForm, ReportUploadForm, StudyRecordForm
 
 
@@ -237,12 +237,25 @@ def provider_dashboard(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            result = imports.provider_report_import(
+            result = reports.provider_report_upload(
                 actor=request.user, content=upload.read(), file_name=upload.name
             )
         except DomainError as exc:
             form.add_error("file", exc)
         else:
+            if result.queued:
+                messages.info(
+                    request,
+                    _(
+                        "The file has %(rows)s rows: it is being imported in the background. "
+                        "Its progress is shown below."
+                    )
+                    % {"rows": result.report.row_count},
+                )
+                return redirect("training:provider_dashboard")
+            if result.already_imported and result.already_imported.in_progress:
+                messages.warning(request, _("This file is already being imported."))
+                return redirect("training:provider_dashboard")
             if result.already_imported:
                 when = timezone.localtime(result.already_imported.created_at)
                 messages.warning(
@@ -263,13 +276,42 @@ def provider_dashboard(request):
                         "dup": result.duplicates,
                     },
                 )
+                _lane_messages(request, pending=result.pending, skipped=len(result.skipped))
                 return redirect("training:provider_dashboard")
-    reports = selectors.provider_report_list_for(user=request.user)[:50]
+    recent = list(selectors.provider_report_list_for(user=request.user)[:50])
     return render(
         request,
         "training/provider_dashboard.html",
-        {"provider": provider, "form": form, "result": result, "reports": reports},
+        {
+            "provider": provider,
+            "form": form,
+            "result": result,
+            "reports": recent,
+            # The page refreshes itself while the worker imports a file, to show its progress.
+            "refresh": any(r.in_progress for r in recent),
+        },
     )
+
+
+def _lane_messages(request, *, pending: int, skipped: int) -> None:
+    if pending:
+        messages.info(
+            request,
+            _(
+                "%(n)s of these records are of managers outside the jurisdiction that approved "
+                "your institution: they count once the manager's bureau accepts them."
+            )
+            % {"n": pending},
+        )
+    if skipped:
+        messages.warning(
+            request,
+            _(
+                "%(n)s rows were left unchanged (a record the bureau has decided, or a year "
+                "already filed). The list of problems says which."
+            )
+            % {"n": skipped},
+        )
 
 
 @role_required(Role.PROVIDER)

@@ -40,7 +40,11 @@ def test_manager_requests_to_join_and_firm_confirms(world, free_manager, as_user
 def test_firm_adds_manager_by_id_number_and_manager_confirms(world, free_manager, as_user):
     as_user(world.reviewer).post(
         reverse("accounts:firm_employment"),
-        {"id_number": free_manager.id_number, "position": "项目经理"},
+        {
+            "real_name": free_manager.real_name,
+            "id_number": free_manager.id_number,
+            "position": "项目经理",
+        },
     )
     emp = Employment.objects.get(manager=free_manager)
     assert emp.status == "offered"
