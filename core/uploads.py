@@ -45,7 +45,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
@@ -63,6 +63,8 @@ __all__ = [
     "PrivateUploadTo",
     "PrivateFileField",
     "serve_private_file",
+    "read_private_file",
+    "serve_private_bytes",
 ]
 
 
@@ -695,6 +697,10 @@ def serve_private_file(
         raise Http404("The file is missing.") from None
     response = FileResponse(handle, content_type=content_type)
     shown_name = _safe_download_name(download_name or PurePosixPath(name).name, extension)
+    return _inert_headers(response, content_type, shown_name, inline)
+
+
+def _inert_headers(response, content_type: str, shown_name: str, inline: bool):
     response["Content-Disposition"] = content_disposition(shown_name, inline=inline)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
@@ -702,3 +708,33 @@ def serve_private_file(
         SERVE_CSP_PDF if content_type == "application/pdf" else SERVE_CSP
     )
     return response
+
+
+def read_private_file(field_file: FieldFile) -> tuple[bytes, str]:
+    """The bytes of a stored private file and their type (from the stored extension), for a
+    view that serves a changed copy (a watermarked one) through :func:`serve_private_bytes`.
+    Raises :class:`~django.http.Http404` as :func:`serve_private_file` does."""
+    name = field_file.name if field_file else ""
+    if not name:
+        raise Http404("No file.")
+    content_type = _MIME_BY_EXTENSION.get(PurePosixPath(name).suffix.lower())
+    if content_type is None:
+        raise Http404("Not a servable file type.")
+    try:
+        with field_file.storage.open(name, "rb") as handle:
+            return handle.read(), content_type
+    except FileNotFoundError:
+        raise Http404("The file is missing.") from None
+
+
+def serve_private_bytes(
+    content: bytes, *, content_type: str, download_name: str, inline: bool = True
+) -> HttpResponse:
+    """Like :func:`serve_private_file`, for bytes made by the portal from a stored file: the
+    same type check, name and headers. **This does not check permissions** either."""
+    extension = _EXTENSION_BY_MIME.get(content_type)
+    if extension is None:
+        raise Http404("Not a servable file type.")
+    response = HttpResponse(content, content_type=content_type)
+    shown_name = _safe_download_name(download_name, extension)
+    return _inert_headers(response, content_type, shown_name, inline)
