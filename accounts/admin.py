@@ -1,6 +1,7 @@
 """The Django admin is the bureau's workplace. Every list, detail, search, filter and action is
 limited to the official's jurisdiction and below, through the same selectors as the portal."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -27,7 +28,12 @@ from .models import (
     WorkHistory,
 )
 from .roles import Role, roles_of
-from .services import bureau_membership_grant, manager_find_by_id_number
+from .services import (
+    bureau_membership_grant,
+    firm_membership_check,
+    firm_membership_grant,
+    manager_find_by_id_number,
+)
 
 
 class JurisdictionListFilter(admin.SimpleListFilter):
@@ -324,8 +330,27 @@ class EmploymentAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
         return selectors.employment_list_for(user=request.user)
 
 
+class FirmMembershipForm(forms.ModelForm):
+    """Refuses an account that is a manager's or has another role (see the service)."""
+
+    class Meta:
+        model = FirmMembership
+        fields = ["user", "firm", "role"]
+
+    def clean(self):
+        cleaned = super().clean()
+        user = cleaned.get("user") or getattr(self.instance, "user", None)
+        if user is not None:
+            try:
+                firm_membership_check(user=user)
+            except DomainError as exc:
+                self.add_error("user" if "user" in self.fields else None, exc)
+        return cleaned
+
+
 @admin.register(FirmMembership)
 class FirmMembershipAdmin(admin.ModelAdmin):
+    form = FirmMembershipForm
     list_display = ["user", "firm", "role", "created_at"]
     search_fields = ["user__email", "firm__name"]
     autocomplete_fields = ["user", "firm"]
@@ -336,6 +361,16 @@ class FirmMembershipAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("user", "firm")
         return qs if request.user.is_superuser else qs.none()
+
+    def get_readonly_fields(self, request, obj=None):
+        # A membership keeps its person: to move someone, remove the row and add another.
+        return ["user"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        membership = firm_membership_grant(
+            actor=request.user, user=obj.user, firm=obj.firm, role=obj.role
+        )
+        obj.pk = membership.pk
 
 
 @admin.register(BureauMembership)

@@ -520,6 +520,37 @@ def firm_member_remove(*, actor: User, membership: FirmMembership) -> None:
         target.delete()
 
 
+def firm_membership_check(*, user: User) -> None:
+    """Refuse to make `user` a firm reviewer when the account is a manager's (he could then
+    approve his own filing) or has another role (bureau staff, a training provider)."""
+    if ManagerProfile.objects.filter(user=user).exists() or roles_of(user).role in (
+        Role.BUREAU,
+        Role.PROVIDER,
+    ):
+        raise DomainError(
+            _(
+                "This account belongs to a property manager or already has another role. Firm "
+                "reviewers need an account of their own: nobody may review his own filing."
+            ),
+            code="other_role",
+        )
+
+
+def firm_membership_grant(
+    *, actor: User, user: User, firm: Firm, role: str = FirmMembership.Role.REVIEWER
+) -> FirmMembership:
+    """An administrator makes `user` a reviewer (or the administrator) of `firm`; a user
+    already with a firm is moved. Never a manager: see `firm_membership_check`."""
+    if not actor.is_superuser:
+        raise PermissionDenied
+    firm_membership_check(user=user)
+    with transaction.atomic():
+        membership, _created = FirmMembership.objects.update_or_create(
+            user=user, defaults={"firm": firm, "role": role}
+        )
+    return membership
+
+
 # --- bureau staff --------------------------------------------------------------------------------
 
 BUREAU_GROUP = "住建主管部门工作人员"

@@ -6,8 +6,8 @@ everywhere and are enforced on the server, whatever the browser says:
 * :func:`validate_upload` decides what a file *is* from its bytes. The file name, its extension
   and the ``Content-Type`` the browser sent are all chosen by the uploader and are ignored. Only
   PDF, JPEG and PNG are accepted; images must decode completely (no truncated files, no
-  decompression bombs) and PDFs must be complete and free of scripts, launch actions and
-  embedded files.
+  decompression bombs) and PDFs must open in a PDF parser (pikepdf), unencrypted, free of
+  scripts, launch actions, embedded files and data-submitting forms.
 * :class:`PrivateFileField` is the form field that runs those checks and remembers the type it
   found on the uploaded file (``detected_mime``).
 * :func:`private_upload_to` names stored files ``<prefix>/<yyyy>/<mm>/<random hex><ext>``: the
@@ -25,6 +25,7 @@ settings): the only way out is a view that checks the viewer's right, then calls
 from __future__ import annotations
 
 import datetime
+import io
 import math
 import re
 import unicodedata
@@ -37,13 +38,14 @@ from typing import Any
 from urllib.parse import quote
 
 import filetype
+import pikepdf
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
@@ -61,6 +63,8 @@ __all__ = [
     "PrivateUploadTo",
     "PrivateFileField",
     "serve_private_file",
+    "read_private_file",
+    "serve_private_bytes",
 ]
 
 
@@ -151,6 +155,14 @@ _MESSAGES = {
         "This PDF contains scripts, launch actions or embedded files, which are not accepted. "
         "Please print it to a new PDF, or scan it, and upload that instead."
     ),
+    "pdf_encrypted": _(
+        "This PDF is encrypted or protected by a password, so it cannot be checked. "
+        "Please print it to a new PDF without a password, or scan it, and upload that instead."
+    ),
+    "pdf_form": _(
+        "This PDF contains a form that sends or loads data (an XFA form or a submit button), "
+        "which is not accepted. Please print it to a new PDF, or scan it, and upload that instead."
+    ),
 }
 
 
@@ -204,13 +216,21 @@ def validate_upload(f: UploadedFile, *, max_bytes: int | None = None) -> str:
         :data:`MAX_IMAGE_PIXELS` pixels: a tiny PNG can declare a huge canvas that would take
         gigabytes to decode (a "decompression bomb").
     ``bad_pdf``
-        Does not start with ``%PDF-`` or has no ``%%EOF`` in its last 2 KB (truncated upload).
+        Does not start with ``%PDF-`` or has no ``%%EOF`` in its last 2 KB (truncated upload),
+        or the PDF parser (pikepdf, i.e. qpdf) cannot open it or finds no page.
+    ``pdf_encrypted``
+        An encrypted PDF, even one that opens without a password: its objects cannot be
+        checked the way a reader will see them.
     ``pdf_unchecked``
         A PDF whose compressed parts would expand beyond what we are willing to inflate, or with
-        an absurd number of streams: refused rather than half-checked.
+        an absurd number of streams or objects: refused rather than half-checked.
     ``pdf_active_content``
-        A PDF that names ``/JavaScript``, ``/Launch`` or ``/EmbeddedFile(s)``. Reviewers open
-        these files; a proof of qualification never needs scripts or attachments.
+        A PDF with JavaScript (an action, a ``/JS`` entry, a document-level script), a launch
+        action, an action that opens another or an embedded file, or embedded files (an
+        ``/EmbeddedFiles`` tree, a file specification carrying a file, a file-attachment
+        annotation). Reviewers open these files; a proof never needs scripts or attachments.
+    ``pdf_form``
+        A PDF with an XFA form or an action that submits or imports form data.
 
     The file is always left at position 0, so it can be saved straight after.
     """
@@ -338,18 +358,19 @@ class _PdfTooComplex(Exception):
 
 
 def _check_pdf(data: bytes) -> None:
-    """Check a PDF's framing and look for active content.
+    """Check a PDF's framing, bound the work it takes, then judge it with a PDF parser.
 
-    A real PDF starts with ``%PDF-`` and ends with ``%%EOF`` (incremental updates append more
-    sections, each ending with ``%%EOF``); a missing end marker nearly always means the upload
-    was cut short.
-
-    The active-content check is a screen, not a sanitiser: it reads the names in the file's plain
-    text and in its FlateDecode-compressed non-image streams (where object streams keep the
-    dictionaries of modern PDFs). Names hidden by other filters or by encryption are not seen.
-    The real protection is how files are served (:func:`serve_private_file`) and reviewers'
-    up-to-date viewers; this refuses the common cases early with a message the uploader can act
-    on.
+    1. A real PDF starts with ``%PDF-`` and ends with ``%%EOF`` (incremental updates append
+       more sections, each ending with ``%%EOF``); a missing end marker nearly always means the
+       upload was cut short.
+    2. A cheap screen of the raw bytes, before any parser runs: the names of active content in
+       the plain text and in the FlateDecode-compressed non-image streams (object streams hide
+       the dictionaries of modern PDFs), inflated piece by piece within a budget. This bounds
+       what the parser will have to inflate (a small file must not expand into gigabytes) and
+       catches objects a lenient reader might find outside the cross-reference table.
+    3. The judgement: pikepdf (qpdf) opens the file as a reader does, decrypting, decoding
+       object streams whatever their filter and resolving ``#xx`` escapes in names, and every
+       object is walked (see :func:`_pdf_parsed_problem`).
     """
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-_PDF_TAIL_BYTES:]:
         raise ValidationError(_MESSAGES["bad_pdf"], code="bad_pdf")
@@ -365,8 +386,97 @@ def _check_pdf(data: bytes) -> None:
                     raise _PdfTooComplex
                 if _PDF_ACTIVE.search(chunk):
                     raise active
+        code = _pdf_parsed_problem(data)
     except _PdfTooComplex:
         raise ValidationError(_MESSAGES["pdf_unchecked"], code="pdf_unchecked") from None
+    if code is not None:
+        raise ValidationError(_MESSAGES[code], code=code)
+
+
+#: Most objects a PDF may have (a scanned certificate has tens, a long report a few thousand),
+#: and most dictionary and array entries looked at in all of them: beyond either, the file is
+#: refused as too complex rather than half-checked.
+_PDF_MAX_OBJECTS = 100_000
+_PDF_MAX_ENTRIES = 1_000_000
+#: Dictionary keys that are active content wherever they appear.
+_PDF_BAD_KEYS: dict[str, str] = {
+    "/JS": "pdf_active_content",  # the script of a JavaScript or rendition action
+    "/JavaScript": "pdf_active_content",  # the document's scripts, in the names dictionary
+    "/EmbeddedFiles": "pdf_active_content",  # the document's attached files
+    "/EF": "pdf_active_content",  # a file specification that carries the file itself
+    "/XFA": "pdf_form",  # an XFA form (in /AcroForm)
+}
+#: Values of /S (an action's type), /Subtype and /Type that are active content.
+_PDF_BAD_TYPES: dict[str, str] = {
+    "/JavaScript": "pdf_active_content",
+    "/Launch": "pdf_active_content",
+    "/GoToR": "pdf_active_content",  # opens another file (a network path leaks credentials)
+    "/GoToE": "pdf_active_content",  # opens an embedded file
+    "/EmbeddedFile": "pdf_active_content",
+    "/FileAttachment": "pdf_active_content",  # an annotation holding a file
+    "/RichMedia": "pdf_active_content",  # embedded players (Flash) and their files
+    "/SubmitForm": "pdf_form",
+    "/ImportData": "pdf_form",
+}
+_PDF_TYPE_KEYS = frozenset({"/S", "/Subtype", "/Type"})
+
+
+def _pdf_parsed_problem(data: bytes) -> str | None:
+    """Open the PDF with pikepdf and return the code of the first problem found, or None.
+
+    Every object of the file is visited: those in object streams are decoded by the parser, so
+    an action hidden in a compressed (or hex-encoded, or LZW-compressed) object stream is seen
+    as it is. Direct objects (an action written inline in the catalogue) are walked into, and
+    indirect ones visited once, as entries of the object table. Raises :class:`_PdfTooComplex`
+    beyond :data:`_PDF_MAX_OBJECTS` objects or :data:`_PDF_MAX_ENTRIES` entries.
+    """
+    try:
+        pdf = pikepdf.open(io.BytesIO(data))
+    except pikepdf.PasswordError:
+        return "pdf_encrypted"
+    except Exception:  # noqa: BLE001 (qpdf refuses damaged files in many ways)
+        return "bad_pdf"
+    with pdf:
+        if pdf.is_encrypted:  # opened with the empty user password: still refused
+            return "pdf_encrypted"
+        try:
+            if int(pdf.trailer.get("/Size", 0)) > _PDF_MAX_OBJECTS:
+                raise _PdfTooComplex
+            if len(pdf.pages) == 0:
+                return "bad_pdf"
+            entries = 0
+            for count, obj in enumerate(pdf.objects, start=1):
+                if count > _PDF_MAX_OBJECTS:
+                    raise _PdfTooComplex
+                pending = [obj]
+                while pending:
+                    item = pending.pop()
+                    if isinstance(item, pikepdf.Dictionary | pikepdf.Stream):
+                        pairs = item.items()
+                    elif isinstance(item, pikepdf.Array):
+                        pairs = ((None, value) for value in item)
+                    else:
+                        continue
+                    for key, value in pairs:
+                        entries += 1
+                        if entries > _PDF_MAX_ENTRIES:
+                            raise _PdfTooComplex
+                        if key in _PDF_BAD_KEYS:
+                            return _PDF_BAD_KEYS[key]
+                        if key in _PDF_TYPE_KEYS and isinstance(value, pikepdf.Name):
+                            code = _PDF_BAD_TYPES.get(str(value))
+                            if code is not None:
+                                return code
+                        if (
+                            isinstance(value, pikepdf.Dictionary | pikepdf.Array)
+                            and not value.is_indirect
+                        ):
+                            pending.append(value)
+        except _PdfTooComplex:
+            raise
+        except Exception:  # noqa: BLE001 (an object the parser cannot read is damage)
+            return "bad_pdf"
+    return None
 
 
 def _pdf_flate_streams(data: bytes) -> Iterable[bytes]:
@@ -587,6 +697,10 @@ def serve_private_file(
         raise Http404("The file is missing.") from None
     response = FileResponse(handle, content_type=content_type)
     shown_name = _safe_download_name(download_name or PurePosixPath(name).name, extension)
+    return _inert_headers(response, content_type, shown_name, inline)
+
+
+def _inert_headers(response, content_type: str, shown_name: str, inline: bool):
     response["Content-Disposition"] = content_disposition(shown_name, inline=inline)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
@@ -594,3 +708,33 @@ def serve_private_file(
         SERVE_CSP_PDF if content_type == "application/pdf" else SERVE_CSP
     )
     return response
+
+
+def read_private_file(field_file: FieldFile) -> tuple[bytes, str]:
+    """The bytes of a stored private file and their type (from the stored extension), for a
+    view that serves a changed copy (a watermarked one) through :func:`serve_private_bytes`.
+    Raises :class:`~django.http.Http404` as :func:`serve_private_file` does."""
+    name = field_file.name if field_file else ""
+    if not name:
+        raise Http404("No file.")
+    content_type = _MIME_BY_EXTENSION.get(PurePosixPath(name).suffix.lower())
+    if content_type is None:
+        raise Http404("Not a servable file type.")
+    try:
+        with field_file.storage.open(name, "rb") as handle:
+            return handle.read(), content_type
+    except FileNotFoundError:
+        raise Http404("The file is missing.") from None
+
+
+def serve_private_bytes(
+    content: bytes, *, content_type: str, download_name: str, inline: bool = True
+) -> HttpResponse:
+    """Like :func:`serve_private_file`, for bytes made by the portal from a stored file: the
+    same type check, name and headers. **This does not check permissions** either."""
+    extension = _EXTENSION_BY_MIME.get(content_type)
+    if extension is None:
+        raise Http404("Not a servable file type.")
+    response = HttpResponse(content, content_type=content_type)
+    shown_name = _safe_download_name(download_name, extension)
+    return _inert_headers(response, content_type, shown_name, inline)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -135,7 +136,11 @@ class AnnualFilingAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
     # --- the detail page ------------------------------------------------------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        filing = get_object_or_404(self.get_queryset(request), pk=object_id)
+        # get_object() answers None to an id that is not a number (as the admin's own views
+        # do): /admin/.../abc/approve/ lands here as the object "abc/approve".
+        filing = self.get_object(request, unquote(object_id))
+        if filing is None:
+            raise Http404
         if request.method == "POST":
             # Read-only: a filing changes only through the approve and return views.
             return HttpResponseRedirect(request.path)

@@ -123,7 +123,8 @@ def deadline_for(*, manager: ManagerProfile, year: int) -> Deadline:
 
 def filing_list_for(*, user: User) -> QuerySet[AnnualFiling]:
     """Filings a user may see: a manager his own; a firm's reviewers those the firm reviews of
-    managers it still employs; bureau staff the submitted ones of their jurisdiction and below."""
+    managers it still employs (never his own, should a reviewer also have filed); bureau staff
+    the submitted ones of their jurisdiction and below."""
     roles = roles_of(user)
     qs = AnnualFiling.objects.select_related(
         "manager", "firm", "jurisdiction", "manager__jurisdiction"
@@ -135,7 +136,9 @@ def filing_list_for(*, user: User) -> QuerySet[AnnualFiling]:
     if roles.role == Role.MANAGER and roles.manager_profile:
         return qs.filter(manager=roles.manager_profile)
     if roles.role == Role.FIRM:
-        return qs.filter(employed_by(roles.firm, via="manager"), firm=roles.firm)
+        return qs.filter(employed_by(roles.firm, via="manager"), firm=roles.firm).exclude(
+            manager__user=user
+        )
     if roles.role == Role.BUREAU:
         # A draft is the manager's own until submitted (also after a withdrawal).
         return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path).exclude(

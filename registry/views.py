@@ -3,6 +3,8 @@ public certificate check. Thin: scoped selector, form, one service, message, red
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -11,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,12 +22,20 @@ from accounts.roles import Role, roles_of
 from accounts.selectors import current_employment
 from core.errors import DomainError
 from core.throttle import throttled
-from core.uploads import content_disposition, serve_private_file
+from core.uploads import (
+    content_disposition,
+    read_private_file,
+    serve_private_bytes,
+    serve_private_file,
+)
+from core.watermark import WatermarkError, watermark, watermark_lines
 
 from . import pdf, selectors, services
 from .display import snapshot_compliance, snapshot_rows
 from .forms import LookupForm, ProofUploadForm, ReturnForm, VerifyForm
 from .models import AnnualFiling, FilingProof
+
+log = logging.getLogger(__name__)
 
 
 def _errors_to_messages(request, exc: DomainError) -> None:
@@ -185,9 +196,40 @@ def filing_certificate(request, pk):
 @role_required(Role.MANAGER, Role.FIRM, Role.BUREAU, Role.ADMIN)
 @xframe_options_sameorigin
 def proof_file(request, pk):
-    """A proof, for the manager, the reviewing firm and the bureau (embeddable in our pages)."""
+    """A proof, for the manager, the reviewing firm and the bureau (embeddable in our pages).
+    An ID card reaches anyone but bureau staff only as a watermarked copy."""
     proof = selectors.proof_get_for(user=request.user, pk=pk)
+    if _needs_watermark(request.user, proof):
+        return _watermarked(request, proof)
     return serve_private_file(proof.file, download_name=proof.original_name)
+
+
+#: What a watermarked copy of an ID card may be used for (drawn on it).
+WATERMARK_PURPOSE = gettext_lazy("For the annual filing review only")
+
+
+def _needs_watermark(user, proof: FilingProof) -> bool:
+    """ID cards are personal data that firm staff could pass on: everyone but the bureau,
+    which keeps the originals, sees a copy marked with who viewed it, when and what for."""
+    return proof.kind == FilingProof.Kind.ID_CARD and roles_of(user).role != Role.BUREAU
+
+
+def _watermarked(request, proof: FilingProof) -> HttpResponse:
+    content, mime = read_private_file(proof.file)
+    lines = watermark_lines(
+        viewer=request.user.email, day=timezone.localdate(), purpose=str(WATERMARK_PURPOSE)
+    )
+    try:
+        marked = watermark(content, mime=mime, lines=lines)
+    except WatermarkError:
+        log.warning("proof %s: the ID card could not be watermarked", proof.pk, exc_info=True)
+        # Never the original instead.
+        return HttpResponse(
+            _("This file cannot be shown. Ask the housing bureau."),
+            status=422,
+            content_type="text/plain; charset=utf-8",
+        )
+    return serve_private_bytes(marked, content_type=mime, download_name=proof.original_name)
 
 
 # --- the credit record (信用档案) -------------------------------------------------------------

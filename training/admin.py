@@ -191,11 +191,21 @@ class StudyRecordAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
             form = RejectForm(request.POST)
             if form.is_valid():
                 done = 0
-                for record in queryset.filter(status=StudyRecord.Status.PENDING):
-                    services.study_record_reject(
-                        actor=request.user, record=record, reason=form.cleaned_data["reason"]
-                    )
-                    done += 1
+                # Every selected record goes to the service, which locks it and says why not
+                # when another official decided it meanwhile (it was pending on the list).
+                for record in queryset.select_related("manager", "course"):
+                    try:
+                        services.study_record_reject(
+                            actor=request.user, record=record, reason=form.cleaned_data["reason"]
+                        )
+                    except DomainError as exc:
+                        self.message_user(
+                            request,
+                            f"{record.manager.real_name} · {record.title}: {' '.join(exc.messages)}",
+                            messages.WARNING,
+                        )
+                    else:
+                        done += 1
                 self.message_user(
                     request,
                     ngettext("%(n)d record rejected.", "%(n)d records rejected.", done)

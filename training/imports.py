@@ -49,6 +49,7 @@ from accounts.roles import Role, roles_of
 from accounts.services import id_number_hash
 from accounts.validators import mask_id_number, normalize_id_number, validate_id_number
 from core.errors import DomainError
+from core.exports import csv_text
 
 from .models import Course, Provider, ProviderReport, StudyRecord
 from .services import study_record_rule_errors, study_year_is_filed
@@ -689,17 +690,10 @@ def _plan(*, provider: Provider, rows: list[_Row]) -> _Plan:
 
 def errors_as_csv(errors: list[RowError]) -> str:
     """The error report a provider downloads: one line per problem. ID numbers are masked."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["行号", "身份证号", "列", "问题"])
-    for e in errors:
-        writer.writerow([e.row, _csv_safe(e.id_masked), e.column, e.message])
-    return out.getvalue()
-
-
-def _csv_safe(value: str) -> str:
-    """Text typed by the uploader, defused so that a spreadsheet never runs it as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return csv_text(
+        ["行号", "身份证号", "列", "问题"],
+        ([e.row, e.id_masked, e.column, e.message] for e in errors),
+    )
 
 
 def template_workbook() -> bytes:

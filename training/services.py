@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ManagerProfile, User
@@ -191,7 +191,9 @@ def _study_record_decide(
 ) -> StudyRecord:
     """Verify or reject a pending record: lock it, check the official's reach and the state.
 
-    Repeating the same decision is harmless (a double click); the other one is refused."""
+    Repeating the same decision is harmless (a double click); a decision someone else already
+    made, or the other decision, is refused with who made it and when (two officials at once:
+    the second waits for the first's lock, then is told)."""
     with transaction.atomic():
         if not (actor.is_superuser or roles_of(actor).role == Role.BUREAU):
             raise PermissionDenied
@@ -204,18 +206,34 @@ def _study_record_decide(
         )
         if record is None:
             raise PermissionDenied
-        if record.status == status:
+        if record.status == status and record.verified_by_id == actor.pk:
             return record
         if record.status != StudyRecord.Status.PENDING:
-            raise DomainError(
-                _("Only records awaiting verification can be verified or rejected."), code="state"
-            )
+            raise _decided_error(record)
         record.status = status
         record.verified_by = actor
         record.verified_at = timezone.now()
         record.rejection_reason = reason
         record.save(update_fields=["status", "verified_by", "verified_at", "rejection_reason"])
     return record
+
+
+def _decided_error(record: StudyRecord) -> DomainError:
+    """Why a record can no longer be decided, naming who decided it and when."""
+    if record.verified_by_id is None or record.verified_at is None:
+        return DomainError(
+            _("Only records awaiting verification can be verified or rejected."), code="state"
+        )
+    official = record.verified_by
+    return DomainError(
+        _("This record is already “%(status)s”: by %(official)s at %(time)s. Nothing was changed.")
+        % {
+            "status": record.get_status_display(),
+            "official": official.get_full_name() or official.email,
+            "time": formats.date_format(timezone.localtime(record.verified_at), "DATETIME_FORMAT"),
+        },
+        code="state",
+    )
 
 
 def study_record_verify(*, actor: User, record: StudyRecord) -> StudyRecord:

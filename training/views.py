@@ -3,8 +3,6 @@ provider's reports. Thin: scoped selector, form, one service, message, redirect.
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -13,13 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from accounts.decorators import firm_required, manager_required, role_required
 from accounts.roles import Role, roles_of
 from core.errors import DomainError
+from core.exports import xlsx_response
 from core.uploads import content_disposition, serve_private_file
 
 from . import imports, pdf, reports, selectors, services
@@ -181,8 +177,6 @@ def firm_compliance(request):
 @firm_required
 def firm_compliance_export(request):
     firm, form, year, managers, rule = _compliance_query(request)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(f"{year}年学时")
     header = [
         "姓名",
         "执业登记号",
@@ -193,36 +187,22 @@ def firm_compliance_export(request):
         "尚需学时",
         "状态",
     ]
-    bold = Font(bold=True)
-    cells = []
-    for title in header:
-        c = WriteOnlyCell(sheet, value=title)
-        c.font = bold
-        cells.append(c)
-    sheet.append(cells)
     req_year = float(rule.annual_minimum) if rule and rule.annual_minimum is not None else None
     req_cycle = float(rule.cycle_minimum) if rule and rule.cycle_minimum is not None else None
-    for m in managers.iterator(chunk_size=2000):
-        sheet.append(
-            [
-                m.real_name,
-                m.registration_number,
-                float(m.hours_year),
-                req_year,
-                float(m.hours_cycle) if req_cycle is not None else None,
-                req_cycle,
-                float(m.hours_needed),
-                ("达标" if m.compliant else "未达标") if rule else "无学时要求",
-            ]
-        )
-    out = io.BytesIO()
-    workbook.save(out)
-    response = HttpResponse(
-        out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    rows = (
+        [
+            m.real_name,
+            m.registration_number,
+            float(m.hours_year),
+            req_year,
+            float(m.hours_cycle) if req_cycle is not None else None,
+            req_cycle,
+            float(m.hours_needed),
+            ("达标" if m.compliant else "未达标") if rule else "无学时要求",
+        ]
+        for m in managers.iterator(chunk_size=2000)
     )
-    response["Content-Disposition"] = content_disposition(f"学时达标-{year}.xlsx", inline=False)
-    return response
+    return xlsx_response(f"学时达标-{year}.xlsx", header, rows, sheet_title=f"{year}年学时")
 
 
 # --- provider ------------------------------------------------------------------------------------
