@@ -18,3 +18,9 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # Last app with permissions in INSTALLED_APPS: every permission exists by then.
         post_migrate.connect(_refresh_bureau_group, dispatch_uid="accounts.bureau_group")
+        # Activating the authenticator counts as this session's second factor (staff_auth.py).
+        from allauth.mfa.signals import authenticator_added
+
+        from .staff_auth import record_totp_activation
+
+        authenticator_added.connect(record_totp_activation, dispatch_uid="accounts.totp_activation")

@@ -30,5 +30,10 @@ urlpatterns = [
         name="firm_invitation_revoke",
     ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path(
+        "staff-invitations/<str:token>/",
+        views.staff_invitation_accept,
+        name="staff_invitation_accept",
+    ),
     path("bureau/", views.bureau_dashboard, name="bureau_dashboard"),
 ]

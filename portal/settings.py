@@ -141,7 +141,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Bureau staff, administrators and is_staff users: at least 12 characters.
+    {"NAME": "accounts.password_validation.StaffMinimumLengthValidator"},
 ]
+# Staff sessions (bureau, administrators, is_staff) end after this many seconds without a request.
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
+if STAFF_SESSION_IDLE_SECONDS < 60:
+    raise ImproperlyConfigured("STAFF_SESSION_IDLE_SECONDS must be at least 60.")
 if TESTING:
     # Hashing cost is not what the tests test; real hashers stay in every other environment.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
