@@ -419,7 +419,7 @@ def staff_invitation_accept(request, token):
         if request.user.is_authenticated and selectors.staff_invitation_accepted_by(
             token=token, user=request.user
         ):
-            return redirect("mfa_activate_totp")  # the same person again (a double click)
+            return redirect("home")  # the same person again (a double click): carry on
         return _staff_invitation_invalid(request)
     form = StaffPasswordForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():

@@ -228,6 +228,8 @@ def test_invited_official_sets_password_then_authenticator_and_then_works(world,
     response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
     assert response.status_code == 302
     assert client.get(manager_page).status_code == 200
+    # The e-mail's link, opened again later, just leads home.
+    assert client.get(link(token))["Location"] == reverse("home")
 
     # The next log-in asks for password and code.
     client.post(reverse("account_logout"))
@@ -239,7 +241,14 @@ def test_invited_official_sets_password_then_authenticator_and_then_works(world,
 def test_the_link_works_once(world, admin_user, django_capture_on_commit_callbacks):
     token = invite(django_capture_on_commit_callbacks, actor=admin_user, jurisdiction=world.county)
     data = {"password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD}
-    assert Client().post(link(token), data).status_code == 302
+    accepted = Client()
+    assert accepted.post(link(token), data).status_code == 302
+    # The same person clicking again (still without an authenticator) is sent to the set-up; a
+    # second submission changes nothing.
+    again = accepted.get(link(token))
+    assert again["Location"].startswith(reverse("mfa_activate_totp"))
+    assert accepted.post(link(token), data).status_code == 403
+    assert User.objects.filter(email=NEW_EMAIL).count() == 1
     other = Client()
     assert other.get(link(token)).status_code == 404
     response = other.post(
