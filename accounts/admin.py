@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 
 from core.errors import DomainError
@@ -24,6 +25,7 @@ from .models import (
     IdentityLookup,
     Jurisdiction,
     ManagerProfile,
+    StaffInvitation,
     User,
     WorkHistory,
 )
@@ -33,6 +35,8 @@ from .services import (
     firm_membership_check,
     firm_membership_grant,
     manager_find_by_id_number,
+    staff_invitation_check,
+    staff_invitation_create,
 )
 
 
@@ -416,3 +420,125 @@ class UserAdmin(BaseUserAdmin):
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         return qs if request.user.is_superuser else qs.none()
+
+
+class StaffInvitationForm(forms.ModelForm):
+    """Who to invite and where; the rule (`staff_invitation_check`) is checked here so that a
+    refusal shows on the form. `actor` is set by StaffInvitationAdmin.get_form."""
+
+    actor: User | None = None
+
+    class Meta:
+        model = StaffInvitation
+        fields = ["email", "jurisdiction"]
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        data = super().clean()
+        email, jurisdiction = data.get("email"), data.get("jurisdiction")
+        if email and jurisdiction:
+            try:
+                staff_invitation_check(actor=self.actor, email=email, jurisdiction=jurisdiction)
+            except PermissionDenied:
+                self.add_error("jurisdiction", _("You cannot invite staff into this jurisdiction."))
+            except DomainError as exc:
+                self.add_error("email", exc)
+        return data
+
+
+@admin.register(StaffInvitation)
+class StaffInvitationAdmin(admin.ModelAdmin):
+    """New bureau staff are invited here: the person gets a one-time link by e-mail, sets a
+    password and an authenticator. Administrators invite anywhere, prefecture and province
+    officials into their own jurisdiction and below."""
+
+    form = StaffInvitationForm
+    list_display = ["email", "jurisdiction", "invited_by", "created_at", "expires_at", "used_at"]
+    list_select_related = ["jurisdiction", "invited_by"]
+    search_fields = ["email"]
+    actions = ["send_new_link"]
+
+    def _may_invite(self, request) -> bool:
+        return selectors.staff_invitation_jurisdictions_for(user=request.user).exists()
+
+    def has_module_permission(self, request):
+        return self._may_invite(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_invite(request)
+
+    def has_add_permission(self, request):
+        return self._may_invite(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_queryset(self, request):
+        return selectors.staff_invitation_list_for(user=request.user)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["email", "jurisdiction"]
+        return [
+            "email",
+            "jurisdiction",
+            "invited_by",
+            "created_at",
+            "expires_at",
+            "used_at",
+            "user",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user
+        return form
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "jurisdiction":
+            kwargs["queryset"] = selectors.staff_invitation_jurisdictions_for(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        invitation = staff_invitation_create(
+            actor=request.user,
+            email=form.cleaned_data["email"],
+            jurisdiction=form.cleaned_data["jurisdiction"],
+        )
+        # The admin goes on with `obj` (its log entry, the redirect): make it the saved row.
+        obj.pk = invitation.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+    @admin.action(description=_("Send a new invitation link"), permissions=["add"])
+    def send_new_link(self, request, queryset):
+        sent = 0
+        for invitation in queryset.filter(used_at__isnull=True).select_related("jurisdiction"):
+            try:
+                staff_invitation_create(
+                    actor=request.user, email=invitation.email, jurisdiction=invitation.jurisdiction
+                )
+            except (DomainError, PermissionDenied) as exc:
+                message = "; ".join(getattr(exc, "messages", [])) or str(invitation)
+                self.message_user(request, f"{invitation.email}: {message}", messages.ERROR)
+            else:
+                sent += 1
+        if sent:
+            self.message_user(
+                request,
+                ngettext(
+                    "A new link was sent to %(count)d address.",
+                    "A new link was sent to %(count)d addresses.",
+                    sent,
+                )
+                % {"count": sent},
+                messages.SUCCESS,
+            )

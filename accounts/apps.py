@@ -13,3 +13,9 @@ class AccountsConfig(AppConfig):
         from .services import bureau_group_refresh
 
         post_migrate.connect(bureau_group_refresh, dispatch_uid="accounts.bureau_group")
+        # Activating the authenticator counts as this session's second factor (staff_auth.py).
+        from allauth.mfa.signals import authenticator_added
+
+        from .staff_auth import record_totp_activation
+
+        authenticator_added.connect(record_totp_activation, dispatch_uid="accounts.totp_activation")

@@ -1,10 +1,11 @@
 import re
 
 from django import forms
+from django.contrib.auth import password_validation
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import FirmMembership, ManagerProfile, WorkHistory
+from .models import FirmMembership, ManagerProfile, User, WorkHistory
 from .validators import (
     normalize_credit_code,
     normalize_id_number,
@@ -181,3 +182,40 @@ class IdNumberSearchForm(forms.Form):
         value = normalize_id_number(self.cleaned_data["id_number"])
         validate_id_number(value)
         return value
+
+
+class StaffPasswordForm(forms.Form):
+    """The password a new staff member chooses on the invitation page (at least 12 characters:
+    checked as for a staff account)."""
+
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password confirmation"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+        self.fields[
+            "password1"
+        ].help_text = password_validation.password_validators_help_text_html()
+
+    def clean(self):
+        data = super().clean()
+        password1, password2 = data.get("password1"), data.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two password fields didn’t match."))
+        elif password1:
+            try:
+                password_validation.validate_password(
+                    password1, User(email=self.email, is_staff=True)
+                )
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data

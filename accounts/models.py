@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
@@ -457,3 +459,59 @@ class IdentityLookup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.id_number_masked}"
+
+
+class StaffInvitation(models.Model):
+    """A one-time link that makes a new bureau official: the person sets a password, then the
+    authenticator. Issued by an administrator, or by prefecture/province bureau staff for their
+    own jurisdiction and below.
+
+    Only the SHA-256 of the link's token is stored; the token itself exists in the e-mail alone.
+    Sending a new link replaces the token (the earlier link stops working)."""
+
+    VALID_FOR_HOURS = 72
+
+    email = models.EmailField(_("e-mail address"))
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        verbose_name=_("jurisdiction"),
+        on_delete=models.PROTECT,
+        related_name="staff_invitations",
+    )
+    # NULL until a link is sent (and between a renewal and its e-mail): unique where present.
+    token_hash = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, editable=False
+    )
+    invited_by = models.ForeignKey(
+        User, verbose_name=_("invited by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("invited"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("link valid until"))
+    used_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("account created"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("staff invitation")
+        verbose_name_plural = _("staff invitations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=Q(used_at__isnull=True),
+                name="one_open_staff_invitation_per_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.jurisdiction}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

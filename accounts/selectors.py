@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from .models import (
     Employment,
@@ -17,6 +18,7 @@ from .models import (
     IdentityLookup,
     Jurisdiction,
     ManagerProfile,
+    StaffInvitation,
     User,
 )
 from .roles import Role, roles_of
@@ -182,3 +184,47 @@ def identity_lookup_list_for(*, user: User) -> QuerySet[IdentityLookup]:
             Q(jurisdiction__path__startswith=path) | Q(manager__jurisdiction__path__startswith=path)
         )
     return qs.none()
+
+
+# --- staff invitations ---------------------------------------------------------------------------
+
+
+def staff_invitation_jurisdictions_for(*, user: User) -> QuerySet[Jurisdiction]:
+    """Where `user` may invite new bureau staff: an administrator anywhere, a prefecture or
+    province official into the own jurisdiction and below; nobody else (county staff included)."""
+    if not user.is_authenticated:
+        return Jurisdiction.objects.none()
+    if user.is_superuser:
+        return Jurisdiction.objects.all()
+    jurisdiction = roles_of(user).jurisdiction
+    if jurisdiction is None or jurisdiction.level == Jurisdiction.Level.COUNTY:
+        return Jurisdiction.objects.none()
+    return jurisdiction_subtree(jurisdiction=jurisdiction)
+
+
+def staff_invitation_list_for(*, user: User) -> QuerySet[StaffInvitation]:
+    return StaffInvitation.objects.select_related("jurisdiction", "invited_by", "user").filter(
+        jurisdiction__in=staff_invitation_jurisdictions_for(user=user)
+    )
+
+
+def staff_invitation_get_open(*, token: str) -> StaffInvitation | None:
+    """The invitation whose link carries `token`, if it can still be accepted (not used, not
+    expired); None for every other token alike."""
+    return (
+        StaffInvitation.objects.select_related("jurisdiction")
+        .filter(
+            token_hash=StaffInvitation.hash_token(token),
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+
+
+def staff_invitation_accepted_by(*, token: str, user: User) -> bool:
+    """Whether `user` is the account that this (now used) link created: a second click on the
+    link by the same person is no error."""
+    return StaffInvitation.objects.filter(
+        token_hash=StaffInvitation.hash_token(token), user_id=user.pk, used_at__isnull=False
+    ).exists()

@@ -8,11 +8,13 @@ import hashlib
 import hmac
 import secrets
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
@@ -24,11 +26,14 @@ from .models import (
     Firm,
     FirmInvitation,
     FirmMembership,
+    Jurisdiction,
     ManagerProfile,
+    StaffInvitation,
     User,
 )
 from .roles import Role, roles_of
-from .tasks import send_firm_invitation
+from .selectors import staff_invitation_jurisdictions_for
+from .tasks import send_firm_invitation, send_staff_invitation
 from .validators import (
     normalize_credit_code,
     normalize_id_number,
@@ -636,3 +641,100 @@ def bureau_membership_grant(
         user.save(update_fields=["is_staff"])
         user.groups.add(bureau_group_ensure())
     return membership
+
+
+# --- staff invitations ---------------------------------------------------------------------------
+
+#: The one answer for every link that cannot be used: unknown, expired, used or replaced.
+STAFF_INVITATION_INVALID = _(
+    "This invitation link is not valid: it may have expired, been used already or been replaced "
+    "by a newer one. Ask the person who invited you to send a new link."
+)
+
+
+def staff_invitation_check(*, actor: User, email: str, jurisdiction: Jurisdiction) -> str:
+    """Whether `actor` may invite `email` as bureau staff of `jurisdiction`: raises
+    PermissionDenied (outside the actor's reach) or DomainError; returns the address as stored."""
+    if not staff_invitation_jurisdictions_for(user=actor).filter(pk=jurisdiction.pk).exists():
+        raise PermissionDenied
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise DomainError(
+            _(
+                "An account with this e-mail address already exists. An administrator can make "
+                "it bureau staff in the list of bureau staff instead."
+            ),
+            code="account_exists",
+        )
+    return email
+
+
+def staff_invitation_create(
+    *, actor: User, email: str, jurisdiction: Jurisdiction
+) -> StaffInvitation:
+    """Invite a new bureau official of `jurisdiction`: the e-mail with a one-time link (valid
+    for StaffInvitation.VALID_FOR_HOURS) goes out after commit. Inviting an address again that
+    has an open invitation renews that invitation and sends a new link; the old link stops
+    working."""
+    email = staff_invitation_check(actor=actor, email=email, jurisdiction=jurisdiction)
+    expires_at = timezone.now() + dt.timedelta(hours=StaffInvitation.VALID_FOR_HOURS)
+    with transaction.atomic():
+        invitation = (
+            StaffInvitation.objects.select_for_update()
+            .filter(email=email, used_at__isnull=True)
+            .first()
+        )
+        if invitation is None:
+            invitation = StaffInvitation.objects.create(
+                email=email, jurisdiction=jurisdiction, invited_by=actor, expires_at=expires_at
+            )
+        else:
+            invitation.jurisdiction = jurisdiction
+            invitation.invited_by = actor
+            invitation.expires_at = expires_at
+            invitation.token_hash = None  # the earlier link is dead from now on
+            invitation.save(
+                update_fields=["jurisdiction", "invited_by", "expires_at", "token_hash"]
+            )
+        pk = invitation.pk
+        transaction.on_commit(lambda: send_staff_invitation.delay(pk))
+    return invitation
+
+
+def staff_invitation_accept(*, token: str, password: str) -> User:
+    """The invited person sets the password: the account is created as bureau staff of the
+    invitation's jurisdiction (its e-mail address counts as verified: the link came to it) and
+    the link is used up. Logging in and the authenticator set-up follow in the view."""
+    with transaction.atomic():
+        invitation = (
+            StaffInvitation.objects.select_for_update()
+            .select_related("jurisdiction")
+            .filter(
+                token_hash=StaffInvitation.hash_token(token),
+                used_at__isnull=True,
+                expires_at__gt=timezone.now(),
+            )
+            .first()
+        )
+        if invitation is None:
+            raise DomainError(STAFF_INVITATION_INVALID, code="invalid")
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise DomainError(
+                _("An account with this e-mail address already exists. Log in with it."),
+                code="account_exists",
+            )
+        user = User(
+            email=invitation.email,
+            is_staff=True,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+        )
+        password_validation.validate_password(password, user)
+        user.set_password(password)
+        user.save()
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        BureauMembership.objects.create(user=user, jurisdiction=invitation.jurisdiction)
+        user.groups.add(bureau_group_ensure())
+        invitation.used_at = timezone.now()
+        invitation.user = user
+        invitation.save(update_fields=["used_at", "user"])
+    return user

@@ -1,11 +1,13 @@
+import secrets
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from .models import FirmInvitation, User
+from .models import FirmInvitation, StaffInvitation, User
 
 
 @shared_task(
@@ -28,4 +30,36 @@ def send_firm_invitation(invitation_id: int) -> None:
         }
         subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
         body = render_to_string("accounts/email/invitation_body.txt", context)
+    send_mail(subject, body, None, [invitation.email])
+
+
+@shared_task(
+    name="accounts.send_staff_invitation",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_staff_invitation(invitation_id: int) -> None:
+    """Mail a new one-time link for an open staff invitation.
+
+    The token is made here and only its hash is stored, so the link exists nowhere but in the
+    e-mail (not in the database, not in the broker). Each run makes a new token and so
+    invalidates the link of any earlier run."""
+    token = secrets.token_urlsafe(32)
+    issued = StaffInvitation.objects.filter(
+        pk=invitation_id, used_at__isnull=True, expires_at__gt=timezone.now()
+    ).update(token_hash=StaffInvitation.hash_token(token))
+    if not issued:
+        return
+    invitation = StaffInvitation.objects.select_related("jurisdiction").get(pk=invitation_id)
+    # The invited person has no account (and no language setting) yet: the portal's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "invitation": invitation,
+            "url": settings.PORTAL_BASE_URL
+            + reverse("accounts:staff_invitation_accept", args=[token]),
+            "hours": StaffInvitation.VALID_FOR_HOURS,
+        }
+        subject = render_to_string("accounts/email/staff_invitation_subject.txt", context).strip()
+        body = render_to_string("accounts/email/staff_invitation_body.txt", context)
     send_mail(subject, body, None, [invitation.email])

@@ -27,4 +27,9 @@ urlpatterns = [
         name="firm_invitation_revoke",
     ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path(
+        "staff-invitations/<str:token>/",
+        views.staff_invitation_accept,
+        name="staff_invitation_accept",
+    ),
 ]

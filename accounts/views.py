@@ -3,10 +3,11 @@ redirect. Changes are POST only."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -21,10 +22,12 @@ from .forms import (
     InviteReviewerForm,
     JoinFirmForm,
     ProfileForm,
+    StaffPasswordForm,
     WorkHistoryForm,
 )
 from .models import Employment, FirmInvitation, IdentityLookup, WorkHistory
 from .roles import Role, roles_of
+from .staff_auth import staff_session_start
 
 
 def _error_messages(request, exc: DomainError) -> None:
@@ -312,3 +315,55 @@ def invitation_accept(request, token):
             )
             return redirect("home")
     return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
+
+
+# --- staff invitations ---------------------------------------------------------------------------
+
+
+def _staff_invitation_invalid(request):
+    # Unknown, expired, used and replaced links get this same page: nothing tells them apart.
+    return render(
+        request,
+        "accounts/staff_invitation_invalid.html",
+        {"message": services.STAFF_INVITATION_INVALID},
+        status=404,
+    )
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "POST"])
+def staff_invitation_accept(request, token):
+    """The link of a staff invitation: set the password, then (logged in) the authenticator."""
+    invitation = selectors.staff_invitation_get_open(token=token)
+    if invitation is None:
+        if request.user.is_authenticated and selectors.staff_invitation_accepted_by(
+            token=token, user=request.user
+        ):
+            return redirect("home")  # the same person again (a double click): carry on
+        return _staff_invitation_invalid(request)
+    form = StaffPasswordForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.staff_invitation_accept(
+                token=token, password=form.cleaned_data["password1"]
+            )
+        except DomainError as exc:
+            if exc.code == "invalid":
+                return _staff_invitation_invalid(request)
+            _error_messages(request, exc)
+        except ValidationError as exc:
+            form.add_error("password1", exc)
+        else:
+            staff_session_start(request, user)
+            messages.success(
+                request,
+                _(
+                    "Your password is set. Now set up two-factor authentication: scan the code "
+                    "with an authenticator app and enter the six digits it shows."
+                ),
+            )
+            return redirect("mfa_activate_totp")
+    return render(
+        request, "accounts/staff_invitation_accept.html", {"invitation": invitation, "form": form}
+    )

@@ -149,7 +149,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Bureau staff, administrators and is_staff users: at least 12 characters.
+    {"NAME": "accounts.password_validation.StaffMinimumLengthValidator"},
 ]
+# Staff sessions (bureau, administrators, is_staff) end after this many seconds without a request.
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
+if STAFF_SESSION_IDLE_SECONDS < 60:
+    raise ImproperlyConfigured("STAFF_SESSION_IDLE_SECONDS must be at least 60.")
 if TESTING:
     # Hashing cost is not what the tests test; real hashers stay in every other environment.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -309,5 +315,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # pikepdf announces its C++ logger bridge at INFO on every start.
+        "pikepdf": {"level": "WARNING"},
+    },
 }

@@ -6,9 +6,9 @@ The world: 湖南省 → 湘西州 → 吉首市 (firm A, the manager's) and 凤
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
 
 from tests import factories as f
+from tests.auth import client_for, totp_activate
 
 
 @pytest.fixture(autouse=True)
@@ -86,30 +86,17 @@ def world(db) -> World:
     )
 
 
-def client_for(user) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def as_user():
-    """`as_user(user)` returns a test client logged in as that user (None: anonymous)."""
+    """`as_user(user)` returns a test client logged in as that user (None: anonymous). Staff
+    sessions have passed the second factor (see tests/auth.py)."""
     return client_for
 
 
 @pytest.fixture
 def mfa(db):
-    """`mfa(user)` gives the user a TOTP authenticator so that the admin lets them in."""
-
-    def activate(user):
-        from allauth.mfa.totp.internal.auth import TOTP
-
-        TOTP.activate(user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
-        return user
-
-    return activate
+    """`mfa(user)` gives the user a TOTP authenticator (`as_user` gives staff one anyway)."""
+    return totp_activate
 
 
 @pytest.fixture(autouse=True)

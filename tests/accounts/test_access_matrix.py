@@ -3,13 +3,28 @@
 404: the object is outside the user's reach (its existence is not revealed).
 403: the user's role never may use this page (nothing about the object is revealed either).
 "login": anonymous visitors are sent to the login page.
+
+Two more roles get nothing anywhere, whatever the URL: the county's bureau official (who gets 200
+on the county's data once the second factor is passed) in a session that has not passed it,
+without an authenticator ("staff_without_second_factor": sent to set one up) and with one
+("staff_password_only": logged out and sent to log in again). Changing requests get 403.
 """
+
+import datetime as dt
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from accounts.models import Employment, FirmInvitation, FirmMembership, WorkHistory
+from accounts.models import (
+    Employment,
+    FirmInvitation,
+    FirmMembership,
+    StaffInvitation,
+    WorkHistory,
+)
 from tests import factories as f
+from tests.auth import client_for, totp_activate
 
 ROLES = [
     "owner_manager",
@@ -22,6 +37,12 @@ ROLES = [
     "provider",
     "anonymous",
 ]
+#: Staff sessions that have not passed the second factor, and what their page views get.
+NO_SECOND_FACTOR = {
+    "staff_without_second_factor": "setup",
+    "staff_password_only": "login",
+}
+ALL_ROLES = ROLES + list(NO_SECOND_FACTOR)
 
 
 def user_for(world, role):
@@ -63,6 +84,17 @@ def _invitation(world):
     return FirmInvitation.objects.create(
         firm=world.firm, email="new@example.cn", token="tok-123", invited_by=world.reviewer
     )
+
+
+def _staff_invitation_token(world):
+    StaffInvitation.objects.create(
+        email="new.official@example.cn",
+        jurisdiction=world.county,
+        invited_by=world.prefecture_bureau,
+        token_hash=StaffInvitation.hash_token("staff-tok-123"),
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    return "staff-tok-123"
 
 
 MATRIX = {
@@ -173,6 +205,13 @@ MATRIX = {
             "provider": 200,
             "anonymous": "login",
         },
+    },
+    # The token is the capability, for a person who has no account yet: the page (the password
+    # form) opens for anyone (tested in test_staff_invitation.py).
+    "accounts:staff_invitation_accept": {
+        "method": "get",
+        "args": lambda w: [_staff_invitation_token(w)],
+        "expect": dict.fromkeys(ROLES, 200),
     },
 }
 
@@ -421,22 +460,39 @@ MATRIX.update(
     }
 )
 
-CASES = [(name, role) for name in MATRIX for role in ROLES]
+CASES = [(name, role) for name in MATRIX for role in ALL_ROLES]
+
+
+def _client(world, role):
+    if role == "staff_without_second_factor":
+        return client_for(world.bureau, second_factor=False)
+    if role == "staff_password_only":
+        return client_for(totp_activate(world.bureau), second_factor=False)
+    return client_for(user_for(world, role))
 
 
 @pytest.mark.parametrize(("url_name", "role"), CASES, ids=[f"{n}-{r}" for n, r in CASES])
-def test_url_role_matrix(world, as_user, url_name, role):
+def test_url_role_matrix(world, url_name, role):
     spec = MATRIX[url_name]
     url = reverse(url_name, args=spec["args"](world))
-    client = as_user(user_for(world, role))
+    client = _client(world, role)
     data = spec.get("data", {})
     response = getattr(client, spec["method"])(url, data(world) if callable(data) else data)
-    expected = spec["expect"][role]
+    if role in NO_SECOND_FACTOR:
+        expected = NO_SECOND_FACTOR[role] if spec["method"] == "get" else 403
+    else:
+        expected = spec["expect"][role]
     if expected == "login":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("account_login"))
+    elif expected == "setup":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("mfa_activate_totp"))
     else:
         assert response.status_code == expected, response.content[:500]
+    if role == "staff_password_only":
+        # Logged out: the next page is the public one, not the bureau's.
+        assert "_auth_user_id" not in client.session
 
 
 @pytest.mark.parametrize("url_name", [n for n in MATRIX if MATRIX[n]["method"] == "post"])

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accounts import selectors
 from tests import factories as f
+from tests.auth import client_for
 
 
 @pytest.fixture
@@ -15,15 +16,15 @@ def bureau(world, mfa):
     return world
 
 
-def test_bureau_staff_without_totp_are_sent_to_set_it_up(world, as_user):
-    response = as_user(world.bureau).get(reverse("admin:index"))
+def test_bureau_staff_without_totp_are_sent_to_set_it_up(world):
+    response = client_for(world.bureau, second_factor=False).get(reverse("admin:index"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("mfa_activate_totp"))
 
 
-def test_bureau_staff_without_totp_cannot_reach_any_admin_page(world, as_user):
+def test_bureau_staff_without_totp_cannot_reach_any_admin_page(world):
     url = reverse("admin:accounts_managerprofile_change", args=[world.manager.pk])
-    response = as_user(world.bureau).get(url)
+    response = client_for(world.bureau, second_factor=False).get(url)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("mfa_activate_totp"))
 

@@ -7,9 +7,9 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 from accounts.models import Employment, Firm, ManagerProfile, User
+from tests.auth import client_for
 
 ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dX](?![0-9A-Za-z])")
 SKIP = (
@@ -83,9 +83,7 @@ def demo(db, settings):
 
 
 def login(email):
-    client = Client()
-    client.force_login(User.objects.get(email=email))
-    return client
+    return client_for(User.objects.get(email=email))
 
 
 @pytest.mark.parametrize(
