@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from .access import employed_by, employing_firm, in_jurisdiction, own_firm, own_manager, scoped
 from .models import (
     Employment,
     Firm,
@@ -24,49 +25,29 @@ from .models import (
 from .roles import Role, roles_of
 
 
-def employed_by(firm: Firm, *, via: str = "") -> Q:
-    """The condition "currently employed by `firm`" on managers, or on rows that reach a
-    manager through `via` (e.g. "manager" for study records): what a firm's staff may see."""
-    prefix = f"{via}__" if via else ""
-    return Q(
-        **{
-            f"{prefix}employments__firm": firm,
-            f"{prefix}employments__status": Employment.Status.ACTIVE,
-        }
-    )
-
-
 def jurisdiction_subtree(*, jurisdiction: Jurisdiction) -> QuerySet[Jurisdiction]:
     """The jurisdiction and everything under it, at any depth, in one query."""
     return Jurisdiction.objects.filter(path__startswith=jurisdiction.path)
 
 
 def jurisdiction_list_for(*, user: User) -> QuerySet[Jurisdiction]:
-    roles = roles_of(user)
-    if user.is_superuser:
-        return Jurisdiction.objects.all()
-    if roles.role == Role.BUREAU:
-        return jurisdiction_subtree(jurisdiction=roles.jurisdiction)
-    return Jurisdiction.objects.none()
+    return scoped(
+        Jurisdiction.objects.all(),
+        user=user,
+        bureau=lambda roles: Q(path__startswith=roles.jurisdiction.path),
+    )
 
 
 def manager_list_for(*, user: User) -> QuerySet[ManagerProfile]:
     """Managers a user may see: a manager only himself, a firm's staff the firm's current
     managers, bureau staff the managers of their jurisdiction and below."""
-    roles = roles_of(user)
-    qs = ManagerProfile.objects.select_related("user", "jurisdiction")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    role = roles.role
-    if role == Role.BUREAU:
-        return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path)
-    if role == Role.FIRM:
-        return qs.filter(employed_by(roles.firm))
-    if role == Role.MANAGER:
-        return qs.filter(user=user)
-    return qs.none()
+    return scoped(
+        ManagerProfile.objects.select_related("user", "jurisdiction"),
+        user=user,
+        manager=lambda roles: Q(user=roles.user),
+        firm=employing_firm(),
+        bureau=in_jurisdiction("jurisdiction"),
+    )
 
 
 def manager_get_for(*, user: User, pk: int) -> ManagerProfile:
@@ -74,17 +55,12 @@ def manager_get_for(*, user: User, pk: int) -> ManagerProfile:
 
 
 def firm_list_for(*, user: User) -> QuerySet[Firm]:
-    roles = roles_of(user)
-    qs = Firm.objects.select_related("jurisdiction")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    if roles.role == Role.BUREAU:
-        return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path)
-    if roles.role == Role.FIRM:
-        return qs.filter(pk=roles.firm.pk)
-    return qs.none()
+    return scoped(
+        Firm.objects.select_related("jurisdiction"),
+        user=user,
+        firm=lambda roles: Q(pk=roles.firm.pk),
+        bureau=in_jurisdiction("jurisdiction"),
+    )
 
 
 def firm_current_managers(*, firm: Firm, search: str = "") -> QuerySet[ManagerProfile]:
@@ -107,19 +83,13 @@ def firm_current_managers(*, firm: Firm, search: str = "") -> QuerySet[ManagerPr
 
 def employment_list_for(*, user: User) -> QuerySet[Employment]:
     """Employments a user may see and act on: a manager his own, a firm's staff the firm's."""
-    roles = roles_of(user)
-    qs = Employment.objects.select_related("manager", "firm", "firm__jurisdiction")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    if roles.role == Role.BUREAU:
-        return qs.filter(firm__jurisdiction__path__startswith=roles.jurisdiction.path)
-    if roles.role == Role.FIRM:
-        return qs.filter(firm=roles.firm)
-    if roles.role == Role.MANAGER and roles.manager_profile:
-        return qs.filter(manager=roles.manager_profile)
-    return qs.none()
+    return scoped(
+        Employment.objects.select_related("manager", "firm", "firm__jurisdiction"),
+        user=user,
+        manager=own_manager(),
+        firm=own_firm(),
+        bureau=in_jurisdiction("firm__jurisdiction"),
+    )
 
 
 def employment_get_for(*, user: User, pk: int) -> Employment:
@@ -172,18 +142,11 @@ def identity_lookup_list_for(*, user: User) -> QuerySet[IdentityLookup]:
     """Look-ups by ID number a user may read: bureau staff those made from their jurisdiction
     (by its firms, providers and officials) and those of an ID number held by one of their
     managers; administrators all; nobody else any."""
-    qs = IdentityLookup.objects.select_related("actor", "jurisdiction", "manager")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    roles = roles_of(user)
-    if roles.role == Role.BUREAU:
-        path = roles.jurisdiction.path
-        return qs.filter(
-            Q(jurisdiction__path__startswith=path) | Q(manager__jurisdiction__path__startswith=path)
-        )
-    return qs.none()
+    return scoped(
+        IdentityLookup.objects.select_related("actor", "jurisdiction", "manager"),
+        user=user,
+        bureau=in_jurisdiction("jurisdiction", "manager__jurisdiction"),
+    )
 
 
 # --- staff invitations ---------------------------------------------------------------------------

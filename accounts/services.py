@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import DomainError
 
 from . import identity
+from .access import can_answer_employment, can_cancel_employment, can_end_employment
 from .models import (
     BureauMembership,
     Employment,
@@ -266,18 +267,6 @@ def _employment_propose(
         )
 
 
-def _can_answer(*, employment: Employment, actor: User) -> bool:
-    """The side that did not propose answers: the firm a manager's request, the manager a firm's."""
-    roles = roles_of(actor)
-    if employment.status == Employment.Status.REQUESTED:
-        return roles.role == Role.FIRM and roles.firm.pk == employment.firm_id
-    if employment.status == Employment.Status.OFFERED:
-        return (
-            roles.manager_profile is not None and roles.manager_profile.pk == employment.manager_id
-        )
-    return False
-
-
 def _lock_employment(employment: Employment) -> Employment:
     _lock_manager(employment.manager_id)
     return (
@@ -298,7 +287,7 @@ def employment_confirm(*, employment: Employment, actor: User) -> Employment:
                 % {"status": emp.get_status_display()},
                 code="not_pending",
             )
-        if not _can_answer(employment=emp, actor=actor):
+        if not can_answer_employment(user=actor, employment=emp):
             raise PermissionDenied
         current = (
             Employment.objects.filter(manager_id=emp.manager_id, status=Employment.Status.ACTIVE)
@@ -333,7 +322,7 @@ def employment_decline(*, employment: Employment, actor: User) -> Employment:
             return emp
         if emp.status not in Employment.PENDING:
             raise DomainError(_("This request is no longer open."), code="not_pending")
-        if not _can_answer(employment=emp, actor=actor):
+        if not can_answer_employment(user=actor, employment=emp):
             raise PermissionDenied
         emp.status = Employment.Status.DECLINED
         emp.decided_by = actor
@@ -350,15 +339,7 @@ def employment_cancel(*, employment: Employment, actor: User) -> Employment:
             return emp
         if emp.status not in Employment.PENDING:
             raise DomainError(_("This request is no longer open."), code="not_pending")
-        roles = roles_of(actor)
-        proposer_side_firm = emp.status == Employment.Status.OFFERED
-        if proposer_side_firm:
-            allowed = roles.role == Role.FIRM and roles.firm.pk == emp.firm_id
-        else:
-            allowed = (
-                roles.manager_profile is not None and roles.manager_profile.pk == emp.manager_id
-            )
-        if not allowed:
+        if not can_cancel_employment(user=actor, employment=emp):
             raise PermissionDenied
         emp.status = Employment.Status.CANCELLED
         emp.decided_by = actor
@@ -378,11 +359,7 @@ def employment_end(
             return emp
         if emp.status != Employment.Status.ACTIVE:
             raise DomainError(_("Only a current employment can be ended."), code="not_active")
-        roles = roles_of(actor)
-        allowed = (roles.role == Role.FIRM and roles.firm.pk == emp.firm_id) or (
-            roles.manager_profile is not None and roles.manager_profile.pk == emp.manager_id
-        )
-        if not allowed:
+        if not can_end_employment(user=actor, employment=emp):
             raise PermissionDenied
         if emp.start_date and end_date < emp.start_date:
             raise DomainError(

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import DomainError
 
 from . import selectors, services
+from .access import employment_actions
 from .decorators import firm_required, manager_required, role_required
 from .forms import (
     AddManagerForm,
@@ -115,12 +116,23 @@ def manager_employment(request):
                 % {"firm": emp.firm.name},
             )
             return redirect("accounts:manager_employment")
-    employments = selectors.employment_list_for(user=request.user).filter(manager=profile)
+    employments = _with_actions(
+        request, selectors.employment_list_for(user=request.user).filter(manager=profile)
+    )
     return render(
         request,
         "accounts/employment_manager.html",
         {"form": form, "employments": employments, "end_form": EndEmploymentForm()},
     )
+
+
+def _with_actions(request, employments) -> list[Employment]:
+    """The employments, each with `actions`: what the viewer may do with it now (the same rule
+    as the services, from accounts.access)."""
+    rows = list(employments)
+    for employment in rows:
+        employment.actions = employment_actions(user=request.user, employment=employment)
+    return rows
 
 
 # --- employment actions, shared by both sides --------------------------------------------------
@@ -221,10 +233,16 @@ def firm_employment(request):
                 % {"name": form.cleaned_data["real_name"]},
             )
             return redirect("accounts:firm_employment")
-    pending = selectors.employment_list_for(user=request.user).filter(status__in=Employment.PENDING)
-    recent = selectors.employment_list_for(user=request.user).exclude(
-        status__in=Employment.PENDING
-    )[:20]
+    pending = _with_actions(
+        request,
+        selectors.employment_list_for(user=request.user).filter(status__in=Employment.PENDING),
+    )
+    recent = _with_actions(
+        request,
+        selectors.employment_list_for(user=request.user).exclude(status__in=Employment.PENDING)[
+            :20
+        ],
+    )
     return render(
         request,
         "accounts/employment_firm.html",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
+from accounts.access import in_jurisdiction, scoped
 from accounts.models import User
-from accounts.roles import Role, roles_of
 
 from .models import Notice
 
@@ -19,18 +19,13 @@ def notice_list_for(*, user: User) -> QuerySet[Notice]:
 def jurisdiction_notice_list_for(*, user: User) -> QuerySet[Notice]:
     """Notices bureau staff may audit (the admin): those to the managers and firm staff of
     their jurisdiction and below, with whether each e-mail went out."""
-    qs = Notice.objects.select_related("recipient")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    roles = roles_of(user)
-    if roles.role != Role.BUREAU:
-        return qs.none()
-    path = roles.jurisdiction.path
-    return qs.filter(
-        Q(recipient__manager_profile__jurisdiction__path__startswith=path)
-        | Q(recipient__firm_membership__firm__jurisdiction__path__startswith=path)
+    return scoped(
+        Notice.objects.select_related("recipient"),
+        user=user,
+        bureau=in_jurisdiction(
+            "recipient__manager_profile__jurisdiction",
+            "recipient__firm_membership__firm__jurisdiction",
+        ),
     )
 
 

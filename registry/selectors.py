@@ -28,13 +28,13 @@ from django.db.models import (
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from accounts.access import employed_by, in_jurisdiction, own_manager, scoped
 from accounts.models import (
     Jurisdiction,
     ManagerProfile,
     User,
 )
 from accounts.roles import Role, roles_of
-from accounts.selectors import employed_by
 from core.jurisdictions import nearest_in
 
 from .models import (
@@ -125,26 +125,22 @@ def filing_list_for(*, user: User) -> QuerySet[AnnualFiling]:
     """Filings a user may see: a manager his own; a firm's reviewers those the firm reviews of
     managers it still employs (never his own, should a reviewer also have filed); bureau staff
     the submitted ones of their jurisdiction and below."""
-    roles = roles_of(user)
-    qs = AnnualFiling.objects.select_related(
-        "manager", "firm", "jurisdiction", "manager__jurisdiction"
-    )
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    if roles.role == Role.MANAGER and roles.manager_profile:
-        return qs.filter(manager=roles.manager_profile)
-    if roles.role == Role.FIRM:
-        return qs.filter(employed_by(roles.firm, via="manager"), firm=roles.firm).exclude(
-            manager__user=user
-        )
-    if roles.role == Role.BUREAU:
+    return scoped(
+        AnnualFiling.objects.select_related(
+            "manager", "firm", "jurisdiction", "manager__jurisdiction"
+        ),
+        user=user,
+        manager=own_manager(),
+        firm=lambda roles: (
+            employed_by(roles.firm, via="manager")
+            & Q(firm=roles.firm)
+            & ~Q(manager__user=roles.user)
+        ),
         # A draft is the manager's own until submitted (also after a withdrawal).
-        return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path).exclude(
-            status=AnnualFiling.Status.DRAFT
-        )
-    return qs.none()
+        bureau=lambda roles: (
+            in_jurisdiction("jurisdiction")(roles) & ~Q(status=AnnualFiling.Status.DRAFT)
+        ),
+    )
 
 
 def filing_get_for(*, user: User, pk: int) -> AnnualFiling:
@@ -245,19 +241,13 @@ def in_force_between(start: dt.date, end: dt.date) -> Q:
 def conduct_record_list_for(*, user: User) -> QuerySet[ConductRecord]:
     """Conduct records a user may see: a manager all of his own; a firm's staff the public ones
     of the managers it employs; bureau staff those of their jurisdiction and below."""
-    qs = ConductRecord.objects.select_related("manager")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    roles = roles_of(user)
-    if roles.role == Role.MANAGER and roles.manager_profile:
-        return qs.filter(manager=roles.manager_profile)
-    if roles.role == Role.FIRM:
-        return qs.filter(employed_by(roles.firm, via="manager"), public=True)
-    if roles.role == Role.BUREAU:
-        return qs.filter(manager__jurisdiction__path__startswith=roles.jurisdiction.path)
-    return qs.none()
+    return scoped(
+        ConductRecord.objects.select_related("manager"),
+        user=user,
+        manager=own_manager(),
+        firm=lambda roles: employed_by(roles.firm, via="manager") & Q(public=True),
+        bureau=in_jurisdiction("manager__jurisdiction"),
+    )
 
 
 def conduct_evidence_get_for(*, user: User, pk: int) -> ConductRecord:
@@ -271,17 +261,12 @@ def conduct_evidence_get_for(*, user: User, pk: int) -> ConductRecord:
 def registry_status_list_for(*, user: User) -> QuerySet[RegistryStatus]:
     """Registry statuses a user may list: bureau staff those decided in their jurisdiction and
     below (the admin); a manager his own."""
-    qs = RegistryStatus.objects.select_related("manager", "jurisdiction")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    roles = roles_of(user)
-    if roles.role == Role.BUREAU:
-        return qs.filter(jurisdiction__path__startswith=roles.jurisdiction.path)
-    if roles.role == Role.MANAGER and roles.manager_profile:
-        return qs.filter(manager=roles.manager_profile)
-    return qs.none()
+    return scoped(
+        RegistryStatus.objects.select_related("manager", "jurisdiction"),
+        user=user,
+        manager=own_manager(),
+        bureau=in_jurisdiction("jurisdiction"),
+    )
 
 
 # --- what a reader may learn of a status's reasons ---------------------------------------------

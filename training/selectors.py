@@ -19,9 +19,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.shortcuts import get_object_or_404
 
+from accounts.access import employed_by, employing_firm, in_jurisdiction, own_manager, scoped
 from accounts.models import Firm, Jurisdiction, ManagerProfile, User
-from accounts.roles import Role, roles_of
-from accounts.selectors import employed_by
 from core.jurisdictions import nearest_in
 
 from .models import Course, HoursRule, LockedStudyYear, Provider, ProviderReport, StudyRecord
@@ -224,19 +223,13 @@ def course_catalogue(*, search: str = "", category: str = "", mode: str = "") ->
 def study_record_list_for(*, user: User) -> QuerySet[StudyRecord]:
     """Records a user may see: a manager his own, a firm's staff those of its current managers,
     bureau staff those of their jurisdiction's managers."""
-    roles = roles_of(user)
-    qs = StudyRecord.objects.select_related("course", "course__provider", "manager")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    if roles.role == Role.MANAGER and roles.manager_profile:
-        return qs.filter(manager=roles.manager_profile)
-    if roles.role == Role.FIRM:
-        return qs.filter(employed_by(roles.firm, via="manager"))
-    if roles.role == Role.BUREAU:
-        return qs.filter(manager__jurisdiction__path__startswith=roles.jurisdiction.path)
-    return qs.none()
+    return scoped(
+        StudyRecord.objects.select_related("course", "course__provider", "manager"),
+        user=user,
+        manager=own_manager(),
+        firm=employing_firm(via="manager"),
+        bureau=in_jurisdiction("manager__jurisdiction"),
+    )
 
 
 def study_record_get_for(*, user: User, pk: int) -> StudyRecord:
@@ -244,24 +237,16 @@ def study_record_get_for(*, user: User, pk: int) -> StudyRecord:
 
 
 def provider_list_for(*, user: User) -> QuerySet[Provider]:
-    roles = roles_of(user)
-    if user.is_superuser:
-        return Provider.objects.all()
-    if roles.role == Role.BUREAU:
-        return Provider.objects.filter(jurisdiction__path__startswith=roles.jurisdiction.path)
-    return Provider.objects.none()
+    return scoped(Provider.objects.all(), user=user, bureau=in_jurisdiction("jurisdiction"))
 
 
 def provider_report_list_for(*, user: User) -> QuerySet[ProviderReport]:
-    roles = roles_of(user)
-    qs = ProviderReport.objects.select_related("uploaded_by")
-    if roles.role == Role.PROVIDER:
-        return qs.filter(provider=roles.provider_staff.provider)
-    if user.is_superuser:
-        return qs
-    if roles.role == Role.BUREAU:
-        return qs.filter(provider__jurisdiction__path__startswith=roles.jurisdiction.path)
-    return qs.none()
+    return scoped(
+        ProviderReport.objects.select_related("uploaded_by"),
+        user=user,
+        provider=lambda roles: Q(provider=roles.provider_staff.provider),
+        bureau=in_jurisdiction("provider__jurisdiction"),
+    )
 
 
 def provider_report_get_for(*, user: User, pk: int) -> ProviderReport:
