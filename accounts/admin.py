@@ -34,6 +34,7 @@ from .services import (
     bureau_membership_grant,
     firm_membership_check,
     firm_membership_grant,
+    jurisdiction_save,
     manager_find_by_id_number,
     staff_invitation_check,
     staff_invitation_create,
@@ -126,8 +127,10 @@ class JurisdictionAdmin(BureauScopedAdmin):
         return selectors.jurisdiction_list_for(user=request.user).select_related("parent")
 
     def save_model(self, request, obj, form, change):
-        obj.path = (obj.parent.path if obj.parent else "") + obj.code + "/"
-        super().save_model(request, obj, form, change)
+        try:
+            jurisdiction_save(actor=request.user, jurisdiction=obj)
+        except DomainError as exc:
+            raise PermissionDenied(" ".join(exc.messages)) from exc
 
     def has_change_permission(self, request, obj=None):
         return request.user.is_superuser

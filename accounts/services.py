@@ -13,7 +13,8 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Concat, Substr
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -715,3 +716,40 @@ def staff_invitation_accept(*, token: str, password: str) -> User:
         invitation.user = user
         invitation.save(update_fields=["used_at", "user"])
     return user
+
+
+# --- jurisdictions ---------------------------------------------------------------------------
+
+
+def jurisdiction_save(*, actor: User, jurisdiction: Jurisdiction) -> Jurisdiction:
+    """Create or change a jurisdiction (administrators only). Its `path` (the chain of codes
+    from the province down, on which every scope rests) follows its parent and code; when it
+    changes, every jurisdiction below it gets the new prefix in the same transaction."""
+    if not actor.is_superuser:
+        raise PermissionDenied
+    if jurisdiction.parent_id == jurisdiction.pk and jurisdiction.pk is not None:
+        raise DomainError(_("A jurisdiction cannot be its own parent."), code="parent")
+    with transaction.atomic():
+        parent = (
+            Jurisdiction.objects.select_for_update().get(pk=jurisdiction.parent_id)
+            if jurisdiction.parent_id
+            else None
+        )
+        new_path = (parent.path if parent else "") + jurisdiction.code + "/"
+        old_path = (
+            Jurisdiction.objects.filter(pk=jurisdiction.pk).values_list("path", flat=True).first()
+            if jurisdiction.pk
+            else None
+        )
+        if old_path and new_path.startswith(old_path):
+            raise DomainError(
+                _("A jurisdiction cannot be moved under one of its own subdivisions."),
+                code="parent",
+            )
+        jurisdiction.path = new_path
+        jurisdiction.save()
+        if old_path and old_path != new_path:
+            Jurisdiction.objects.filter(path__startswith=old_path).exclude(
+                pk=jurisdiction.pk
+            ).update(path=Concat(Value(new_path), Substr("path", len(old_path) + 1)))
+    return jurisdiction

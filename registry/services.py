@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Employment, ManagerProfile, User
 from accounts.roles import Role, roles_of
 from accounts.selectors import current_employment, manager_list_for
+from core.bulk import decide_each
 from core.errors import DomainError
 from core.uploads import validate_upload
 from notifications.models import EVENT_PREFIX, Notice
@@ -513,19 +514,8 @@ def filing_decide_each(
     *, actor: User, filings, decide, **kwargs
 ) -> list[tuple[AnnualFiling, str | None]]:
     """Apply one decision (e.g. `filing_firm_approve`) to several filings, each in its own
-    transaction: (filing, None) when done, (filing, why not) when refused. One refusal (a
-    colleague was quicker, a filing out of reach) does not stop the others."""
-    results: list[tuple[AnnualFiling, str | None]] = []
-    for filing in filings:
-        try:
-            decide(actor=actor, filing=filing, **kwargs)
-        except DomainError as exc:
-            results.append((filing, " ".join(exc.messages)))
-        except PermissionDenied:
-            results.append((filing, str(_("Not in your reach; nothing was changed."))))
-        else:
-            results.append((filing, None))
-    return results
+    transaction: (filing, None) when done, (filing, why not) when refused."""
+    return decide_each(filings, decide, item_arg="filing", actor=actor, **kwargs)
 
 
 # --- the year's registry status and conduct records ----------------------------------------------

@@ -3,7 +3,6 @@ limited to their jurisdiction and below."""
 
 from django.contrib import admin, messages
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -15,7 +14,7 @@ from accounts.admin import (
     ReviewOnlyAdminMixin,
 )
 from accounts.selectors import jurisdiction_list_for
-from core.errors import DomainError
+from core.bulk import decide_each
 
 from . import selectors, services
 from .forms import RejectForm
@@ -40,20 +39,30 @@ class ProviderAdmin(BureauScopedAdmin):
     def scoped_queryset(self, request):
         return selectors.provider_list_for(user=request.user).select_related("jurisdiction")
 
+    # The status changes only through the actions (a service that records who and when).
+    readonly_fields = ["status", "status_changed_by", "status_changed_at"]
+
+    def _set_status(self, request, queryset, status: str) -> int:
+        results = decide_each(
+            queryset,
+            services.provider_status_set,
+            item_arg="provider",
+            actor=request.user,
+            status=status,
+        )
+        for provider, error in results:
+            if error:
+                self.message_user(request, f"{provider}: {error}", messages.WARNING)
+        return sum(1 for _provider, error in results if error is None)
+
     @admin.action(description=_("Approve the selected providers"), permissions=["change"])
     def approve(self, request, queryset):
-        today = timezone.localdate()
-        n = queryset.exclude(status=Provider.Status.APPROVED).update(
-            status=Provider.Status.APPROVED,
-        )
-        queryset.filter(approved_from__isnull=True).update(approved_from=today)
+        n = self._set_status(request, queryset, Provider.Status.APPROVED)
         self.message_user(request, _("%(n)s provider(s) approved.") % {"n": n}, messages.SUCCESS)
 
     @admin.action(description=_("Suspend the selected providers"), permissions=["change"])
     def suspend(self, request, queryset):
-        n = queryset.exclude(status=Provider.Status.SUSPENDED).update(
-            status=Provider.Status.SUSPENDED
-        )
+        n = self._set_status(request, queryset, Provider.Status.SUSPENDED)
         self.message_user(request, _("%(n)s provider(s) suspended.") % {"n": n}, messages.WARNING)
 
     def has_delete_permission(self, request, obj=None):
@@ -162,55 +171,51 @@ class StudyRecordAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
             obj.certificate_name or _("view"),
         )
 
+    def _report(self, request, results, done_message) -> None:
+        for record, error in results:
+            if error:
+                self.message_user(
+                    request,
+                    f"{record.manager.real_name} · {record.title}: {error}",
+                    messages.WARNING,
+                )
+        done = sum(1 for _record, error in results if error is None)
+        self.message_user(request, done_message(done), messages.SUCCESS)
+
     @admin.action(description=_("Verify the selected records"))
     def verify(self, request, queryset):
-        done, skipped = 0, 0
-        for record in queryset.filter(status=StudyRecord.Status.PENDING):
-            try:
-                services.study_record_verify(actor=request.user, record=record)
-                done += 1
-            except DomainError:
-                skipped += 1
-        skipped += queryset.exclude(status=StudyRecord.Status.PENDING).count()
-        self.message_user(
-            request,
-            ngettext("%(n)d record verified.", "%(n)d records verified.", done) % {"n": done},
-            messages.SUCCESS,
+        # Every selected record goes to the service, which locks it and says why not when it
+        # is not awaiting verification (another official decided it meanwhile).
+        results = decide_each(
+            queryset.select_related("manager", "course"),
+            services.study_record_verify,
+            item_arg="record",
+            actor=request.user,
         )
-        if skipped:
-            self.message_user(
-                request,
-                _("%(n)d record(s) were not awaiting verification and were left as they were.")
-                % {"n": skipped},
-                messages.WARNING,
-            )
+        self._report(
+            request,
+            results,
+            lambda n: ngettext("%(n)d record verified.", "%(n)d records verified.", n) % {"n": n},
+        )
 
     @admin.action(description=_("Reject the selected records (asks for a reason)"))
     def reject(self, request, queryset):
         if "apply" in request.POST:
             form = RejectForm(request.POST)
             if form.is_valid():
-                done = 0
-                # Every selected record goes to the service, which locks it and says why not
-                # when another official decided it meanwhile (it was pending on the list).
-                for record in queryset.select_related("manager", "course"):
-                    try:
-                        services.study_record_reject(
-                            actor=request.user, record=record, reason=form.cleaned_data["reason"]
-                        )
-                    except DomainError as exc:
-                        self.message_user(
-                            request,
-                            f"{record.manager.real_name} · {record.title}: {' '.join(exc.messages)}",
-                            messages.WARNING,
-                        )
-                    else:
-                        done += 1
-                self.message_user(
+                results = decide_each(
+                    queryset.select_related("manager", "course"),
+                    services.study_record_reject,
+                    item_arg="record",
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+                self._report(
                     request,
-                    ngettext("%(n)d record rejected.", "%(n)d records rejected.", done)
-                    % {"n": done},
-                    messages.SUCCESS,
+                    results,
+                    lambda n: (
+                        ngettext("%(n)d record rejected.", "%(n)d records rejected.", n) % {"n": n}
+                    ),
                 )
                 return None
         else:

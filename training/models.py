@@ -35,6 +35,19 @@ class Provider(models.Model):
     )
     approved_from = models.DateField(_("approved from"), null=True, blank=True)
     approved_until = models.DateField(_("approved until"), null=True, blank=True)
+    # Who approved or suspended the provider last, and when (`services.provider_status_set`).
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("status changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    status_changed_at = models.DateTimeField(
+        _("status changed"), null=True, blank=True, editable=False
+    )
     contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
 
     class Meta:

@@ -15,7 +15,7 @@ from accounts.roles import Role, roles_of
 from core.errors import DomainError
 
 from . import selectors
-from .models import Course, LockedStudyYear, StudyRecord
+from .models import Course, LockedStudyYear, Provider, StudyRecord
 
 ONE_DECIMAL = Decimal("0.1")
 
@@ -249,3 +249,40 @@ def study_record_reject(*, actor: User, record: StudyRecord, reason: str) -> Stu
     return _study_record_decide(
         actor=actor, record=record, status=StudyRecord.Status.REJECTED, reason=reason
     )
+
+
+# --- providers -------------------------------------------------------------------------------
+
+
+def _bureau_scoped_provider(actor: User, provider: Provider) -> Provider:
+    """The provider, locked, if `actor` is bureau staff whose jurisdiction covers it (or an
+    administrator); otherwise PermissionDenied."""
+    if roles_of(actor).role not in (Role.BUREAU, Role.ADMIN):
+        raise PermissionDenied
+    locked = (
+        selectors.provider_list_for(user=actor).select_for_update().filter(pk=provider.pk).first()
+    )
+    if locked is None:
+        raise PermissionDenied
+    return locked
+
+
+def provider_status_set(*, actor: User, provider: Provider, status: str) -> bool:
+    """Approve or suspend a training provider, recording who did it and when. An approval
+    without a start date starts today. Returns whether anything changed (repeating it is
+    harmless)."""
+    if status not in (Provider.Status.APPROVED, Provider.Status.SUSPENDED):
+        raise DomainError(_("Unknown provider status."), code="status")
+    with transaction.atomic():
+        provider = _bureau_scoped_provider(actor, provider)
+        if provider.status == status:
+            return False
+        provider.status = status
+        if status == Provider.Status.APPROVED and provider.approved_from is None:
+            provider.approved_from = timezone.localdate()
+        provider.status_changed_by = actor
+        provider.status_changed_at = timezone.now()
+        provider.save(
+            update_fields=["status", "approved_from", "status_changed_by", "status_changed_at"]
+        )
+    return True
