@@ -63,22 +63,15 @@ def firm_list_for(*, user: User) -> QuerySet[Firm]:
     )
 
 
-def firm_current_managers(*, firm: Firm, search: str = "") -> QuerySet[ManagerProfile]:
-    """The firm's currently employed managers, with what the list page shows, in one query."""
-    qs = (
+def firm_current_managers(*, firm: Firm) -> QuerySet[ManagerProfile]:
+    """The firm's currently employed managers, with what the list page shows, in one query
+    (the page's search and status filter: `overview.filters.FirmManagerFilter`; never by ID
+    number, which is a POST form: `services.manager_find_by_id_number`)."""
+    return (
         ManagerProfile.objects.filter(employed_by(firm))
         .select_related("user")
         .order_by("real_name", "pk")
     )
-    search = search.strip()
-    if search:
-        # Not by ID number: that search is a POST form (`services.manager_find_by_id_number`),
-        # so that the number never travels in an address.
-        cond = (
-            Q(real_name__icontains=search) | Q(registration_number__iexact=search) | Q(phone=search)
-        )
-        qs = qs.filter(cond)
-    return qs
 
 
 def employment_list_for(*, user: User) -> QuerySet[Employment]:

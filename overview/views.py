@@ -9,7 +9,7 @@ from django.utils.http import urlencode
 
 from accounts import selectors as accounts_selectors
 from accounts.decorators import bureau_required, firm_required, manager_required, role_required
-from accounts.forms import IdNumberSearchForm, ManagerSearchForm
+from accounts.forms import IdNumberSearchForm
 from accounts.models import Employment
 from accounts.roles import Role, roles_of
 from registry.models import RegistryStatus
@@ -21,6 +21,8 @@ from registry.selectors import (
     with_latest_status,
 )
 from training.selectors import compliance_for
+
+from .filters import FirmManagerFilter
 
 
 @manager_required
@@ -59,25 +61,25 @@ def firm_dashboard(request):
 
 @firm_required
 def firm_managers(request):
-
     firm = roles_of(request.user).firm
-    form = ManagerSearchForm(request.GET or None)
-    search = form.cleaned_data["q"] if form.is_valid() else ""
-    status = request.GET.get("status", "")
-    managers = with_latest_status(
-        accounts_selectors.firm_current_managers(firm=firm, search=search), status=status
+    filters = FirmManagerFilter(
+        request.GET or None,
+        queryset=with_latest_status(accounts_selectors.firm_current_managers(firm=firm)),
     )
-    if form.has_error("q", "id_number"):
-        # An ID number in the address is not searched for (see `accounts:firm_manager_find`).
-        messages.warning(request, form.errors["q"][0])
+    managers = filters.qs
+    if filters.refused_id_number:
+        messages.warning(request, filters.form.errors["q"][0])
         managers = managers.none()
+    valid = filters.is_bound and filters.form.is_valid()
+    search = filters.form.cleaned_data.get("q", "") if valid else ""
+    status = filters.form.cleaned_data.get("status", "") if valid else ""
     page = Paginator(managers, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "overview/firm_manager_list.html",
         {
             "firm": firm,
-            "form": form,
+            "form": filters.form,
             "page": page,
             "search": search,
             "status": status,
@@ -90,7 +92,6 @@ def firm_managers(request):
 
 @role_required(Role.MANAGER, Role.FIRM, Role.BUREAU, Role.ADMIN)
 def manager_detail(request, pk):
-
     manager = accounts_selectors.manager_get_for(user=request.user, pk=pk)
     # Only the employments the viewer may see: a firm sees its own, not the manager's other firms.
     employments = accounts_selectors.employment_list_for(user=request.user).filter(manager=manager)

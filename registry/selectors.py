@@ -37,6 +37,7 @@ from accounts.models import (
 from accounts.roles import Role, roles_of
 from core.jurisdictions import nearest_in
 
+from .filters import FirmQueueFilter
 from .models import (
     AnnualFiling,
     ConductRecord,
@@ -196,16 +197,10 @@ def proof_get_for(*, user: User, pk: int) -> FilingProof:
 
 
 def firm_queue(*, user: User, status: str = "", search: str = "") -> QuerySet[AnnualFiling]:
-    """The firm's filings (default: those awaiting it), with what the list shows, one query."""
-    qs = filing_list_for(user=user)
-    if status:
-        qs = qs.filter(status=status)
-    search = search.strip()
-    if search:
-        qs = qs.filter(
-            Q(manager__real_name__icontains=search) | Q(manager__registration_number__iexact=search)
-        )
-    return qs.order_by("submitted_at", "pk")
+    """The firm's filings (default: those awaiting it), with what the list shows, one query;
+    narrowed by `FirmQueueFilter` (the page's filter)."""
+    qs = filing_list_for(user=user).order_by("submitted_at", "pk")
+    return FirmQueueFilter({"status": status or "all", "q": search}, queryset=qs).qs
 
 
 def can_firm_review(*, user: User, filing: AnnualFiling) -> bool:
@@ -419,15 +414,13 @@ def public_manager_by_certificate(*, code: str) -> ManagerProfile | None:
     return ManagerProfile.objects.select_related("jurisdiction").get(pk=filing.manager_id)
 
 
-def with_latest_status(
-    managers: QuerySet[ManagerProfile], *, status: str = ""
-) -> QuerySet[ManagerProfile]:
+def with_latest_status(managers: QuerySet[ManagerProfile]) -> QuerySet[ManagerProfile]:
     """Managers annotated with the status and year of their latest decided year (one query
-    for a whole page: correlated subqueries), optionally only those with that status, and
-    `latest_status_ask_bureau`: abnormal only because of records that are not public (what a
-    firm sees instead of the status, see `with_disclosed_reasons`)."""
+    for a whole page: correlated subqueries), and `latest_status_ask_bureau`: abnormal only
+    because of records that are not public (what a firm sees instead of the status, see
+    `with_disclosed_reasons`)."""
     latest = RegistryStatus.objects.filter(manager=OuterRef("pk")).order_by("-year")
-    qs = managers.annotate(
+    return managers.annotate(
         latest_status=Subquery(latest.values("status")[:1]),
         latest_status_year=Subquery(latest.values("year")[:1]),
         latest_status_ask_bureau=Subquery(
@@ -435,9 +428,6 @@ def with_latest_status(
             output_field=BooleanField(),
         ),
     )
-    if status in RegistryStatus.Status.values:
-        qs = qs.filter(latest_status=status)
-    return qs
 
 
 def status_counts_for(*, user: User) -> dict | None:

@@ -32,6 +32,7 @@ from core.watermark import WatermarkError, watermark, watermark_lines
 
 from . import pdf, selectors, services
 from .display import snapshot_compliance, snapshot_rows
+from .filters import FirmQueueFilter
 from .forms import LookupForm, ProofUploadForm, ReturnForm, VerifyForm
 from .models import AnnualFiling, FilingProof
 
@@ -266,14 +267,9 @@ def conduct_evidence(request, pk):
 
 @firm_required
 def firm_queue(request):
-    status = request.GET.get("status", AnnualFiling.Status.AWAITING_FIRM)
-    if status not in AnnualFiling.Status.values and status != "all":
-        status = AnnualFiling.Status.AWAITING_FIRM
-    search = request.GET.get("q", "").strip()
-    filings = selectors.firm_queue(
-        user=request.user, status="" if status == "all" else status, search=search
-    )
-    page = Paginator(filings, 50).get_page(request.GET.get("page"))
+    filters = FirmQueueFilter(request.GET, queryset=selectors.firm_queue(user=request.user))
+    status, search = filters.chosen_status, filters.data.get("q", "").strip()
+    page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "registry/filing_firm_queue.html",

@@ -94,33 +94,3 @@ class ReportUploadForm(forms.Form):
         if upload.size > MAX_BYTES:
             raise forms.ValidationError(TOO_LARGE, code="size")
         return upload
-
-
-class CatalogueFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=64)
-    category = forms.ChoiceField(
-        label=_("Topic"), required=False, choices=[("", _("All topics")), *Course.Category.choices]
-    )
-    mode = forms.ChoiceField(
-        label=_("Mode"), required=False, choices=[("", _("All modes")), *Course.Mode.choices]
-    )
-
-
-class ComplianceFilterForm(forms.Form):
-    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100, required=False)
-    status = forms.ChoiceField(
-        label=_("Status"),
-        required=False,
-        choices=[("", _("All")), ("compliant", _("Compliant")), ("short", _("Hours short"))],
-    )
-    order = forms.ChoiceField(
-        label=_("Sort by"),
-        required=False,
-        choices=[
-            ("name", _("Name")),
-            ("-hours", _("Most hours")),
-            ("hours", _("Fewest hours")),
-            ("-needed", _("Most hours still needed")),
-        ],
-    )
-    q = forms.CharField(label=_("Search"), required=False, max_length=64)

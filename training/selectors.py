@@ -23,6 +23,7 @@ from accounts.access import employed_by, employing_firm, in_jurisdiction, own_ma
 from accounts.models import Firm, Jurisdiction, ManagerProfile, User
 from core.jurisdictions import nearest_in
 
+from .filters import ComplianceFilter, CourseFilter
 from .models import Course, HoursRule, LockedStudyYear, Provider, ProviderReport, StudyRecord
 
 ZERO = Decimal("0")
@@ -163,27 +164,14 @@ def firm_compliance(
     *, firm: Firm, year: int, status: str = "", order: str = "name", search: str = ""
 ) -> tuple[QuerySet[ManagerProfile], HoursRule | None]:
     """Every current manager of the firm with the compliance figures for the year, in one query
-    (the firm's managers share the firm's jurisdiction, hence one rule)."""
+    (the firm's managers share the firm's jurisdiction, hence one rule); narrowed and ordered
+    by `ComplianceFilter` (the page's filter)."""
     rule = hours_rule_for(jurisdiction=firm.jurisdiction, year=year)
     qs = with_compliance(
-        ManagerProfile.objects.filter(employed_by(firm)),
-        rule=rule,
-        year=year,
-    )
-    if search:
-        qs = qs.filter(Q(real_name__icontains=search) | Q(registration_number__iexact=search))
-    if status == "compliant":
-        qs = qs.filter(compliant=True)
-    elif status == "short":
-        qs = qs.filter(compliant=False)
-    orderings = {
-        "name": ["real_name", "pk"],
-        "hours": ["hours_year", "real_name", "pk"],
-        "-hours": ["-hours_year", "real_name", "pk"],
-        "needed": ["hours_needed", "real_name", "pk"],
-        "-needed": ["-hours_needed", "real_name", "pk"],
-    }
-    return qs.order_by(*orderings.get(order, orderings["name"])), rule
+        ManagerProfile.objects.filter(employed_by(firm)), rule=rule, year=year
+    ).order_by("real_name", "pk")
+    data = {"status": status, "order": order or "name", "q": search}
+    return ComplianceFilter(data, queryset=qs).qs, rule
 
 
 def _prefixed(q: Q) -> Q:
@@ -205,19 +193,9 @@ def _needed(hours, required: Decimal | None):
 
 
 def course_catalogue(*, search: str = "", category: str = "", mode: str = "") -> QuerySet[Course]:
-    """Courses of approved providers, for managers to choose from."""
+    """Courses of approved providers, for managers to choose from (narrowed by `CourseFilter`)."""
     qs = Course.objects.filter(provider__status=Provider.Status.APPROVED).select_related("provider")
-    if search:
-        qs = qs.filter(
-            Q(title__icontains=search)
-            | Q(code__iexact=search)
-            | Q(provider__name__icontains=search)
-        )
-    if category:
-        qs = qs.filter(category=category)
-    if mode:
-        qs = qs.filter(mode=mode)
-    return qs
+    return CourseFilter({"q": search, "category": category, "mode": mode}, queryset=qs).qs
 
 
 def study_record_list_for(*, user: User) -> QuerySet[StudyRecord]:

@@ -19,7 +19,8 @@ from core.exports import xlsx_response
 from core.uploads import content_disposition, serve_private_file
 
 from . import imports, pdf, reports, selectors, services
-from .forms import CatalogueFilterForm, ComplianceFilterForm, ReportUploadForm, StudyRecordForm
+from .filters import ComplianceFilter, CourseFilter
+from .forms import ReportUploadForm, StudyRecordForm
 
 
 def _year(request) -> int:
@@ -116,13 +117,9 @@ def study_record_certificate(request, pk):
 
 @manager_required
 def course_catalogue(request):
-    form = CatalogueFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
-    courses = selectors.course_catalogue(
-        search=data.get("q", ""), category=data.get("category", ""), mode=data.get("mode", "")
-    )
-    page = Paginator(courses, 30).get_page(request.GET.get("page"))
-    return render(request, "training/course_catalogue.html", {"form": form, "page": page})
+    courses = CourseFilter(request.GET or None, queryset=selectors.course_catalogue())
+    page = Paginator(courses.qs, 30).get_page(request.GET.get("page"))
+    return render(request, "training/course_catalogue.html", {"form": courses.form, "page": page})
 
 
 @manager_required
@@ -141,17 +138,11 @@ def transcript_pdf(request, year):
 
 def _compliance_query(request):
     firm = roles_of(request.user).firm
-    form = ComplianceFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
-    year = data.get("year") or timezone.localdate().year
-    managers, rule = selectors.firm_compliance(
-        firm=firm,
-        year=year,
-        status=data.get("status", ""),
-        order=data.get("order") or "name",
-        search=data.get("q", ""),
-    )
-    return firm, form, year, managers, rule
+    filters = ComplianceFilter(request.GET or None)
+    year = filters.year_of(default=timezone.localdate().year)
+    managers, rule = selectors.firm_compliance(firm=firm, year=year)
+    filters.queryset = managers
+    return firm, filters.form, year, filters.qs, rule
 
 
 @firm_required
