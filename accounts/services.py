@@ -316,37 +316,42 @@ def employment_confirm(*, employment: Employment, actor: User) -> Employment:
     return emp
 
 
-def employment_decline(*, employment: Employment, actor: User) -> Employment:
+def _employment_close(*, employment: Employment, actor: User, status: str, allowed) -> Employment:
+    """End a pending proposal as `status` (declined or cancelled), if `allowed(user=actor,
+    employment=…)`. Repeating it is harmless."""
     with transaction.atomic():
         emp = _lock_employment(employment)
-        if emp.status == Employment.Status.DECLINED:
+        if emp.status == status:
             return emp
         if emp.status not in Employment.PENDING:
             raise DomainError(_("This request is no longer open."), code="not_pending")
-        if not can_answer_employment(user=actor, employment=emp):
+        if not allowed(user=actor, employment=emp):
             raise PermissionDenied
-        emp.status = Employment.Status.DECLINED
+        emp.status = status
         emp.decided_by = actor
         emp.decided_at = timezone.now()
         emp.save(update_fields=["status", "decided_by", "decided_at"])
     return emp
+
+
+def employment_decline(*, employment: Employment, actor: User) -> Employment:
+    """The side that did not propose declines."""
+    return _employment_close(
+        employment=employment,
+        actor=actor,
+        status=Employment.Status.DECLINED,
+        allowed=can_answer_employment,
+    )
 
 
 def employment_cancel(*, employment: Employment, actor: User) -> Employment:
     """The side that proposed withdraws its pending proposal."""
-    with transaction.atomic():
-        emp = _lock_employment(employment)
-        if emp.status == Employment.Status.CANCELLED:
-            return emp
-        if emp.status not in Employment.PENDING:
-            raise DomainError(_("This request is no longer open."), code="not_pending")
-        if not can_cancel_employment(user=actor, employment=emp):
-            raise PermissionDenied
-        emp.status = Employment.Status.CANCELLED
-        emp.decided_by = actor
-        emp.decided_at = timezone.now()
-        emp.save(update_fields=["status", "decided_by", "decided_at"])
-    return emp
+    return _employment_close(
+        employment=employment,
+        actor=actor,
+        status=Employment.Status.CANCELLED,
+        allowed=can_cancel_employment,
+    )
 
 
 def employment_end(
