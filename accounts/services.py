@@ -18,6 +18,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from core.broker import publish
 from core.errors import DomainError
 
 from . import identity
@@ -35,7 +36,6 @@ from .models import (
 )
 from .roles import Role, roles_of
 from .selectors import staff_invitation_jurisdictions_for
-from .tasks import send_firm_invitation, send_staff_invitation
 from .validators import (
     normalize_credit_code,
     normalize_id_number,
@@ -436,7 +436,9 @@ def firm_invitation_create(*, actor: User, email: str, role: str) -> FirmInvitat
             invitation = FirmInvitation.objects.create(
                 firm=firm, email=email, role=role, token=secrets.token_urlsafe(32), invited_by=actor
             )
-        transaction.on_commit(lambda: send_firm_invitation.delay(invitation.pk))
+        transaction.on_commit(
+            lambda: publish("accounts.send_firm_invitation", args=[invitation.pk])
+        )
     return invitation
 
 
@@ -680,7 +682,7 @@ def staff_invitation_create(
                 update_fields=["jurisdiction", "invited_by", "expires_at", "token_hash"]
             )
         pk = invitation.pk
-        transaction.on_commit(lambda: send_staff_invitation.delay(pk))
+        transaction.on_commit(lambda: publish("accounts.send_staff_invitation", args=[pk]))
     return invitation
 
 

@@ -244,6 +244,10 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 # no retry; the notices stay pending and the sweep below publishes them when the broker is back.
 CELERY_PUBLISH_TIMEOUT = env.float("CELERY_PUBLISH_TIMEOUT", default=0.5)
 CELERY_BEAT_SCHEDULE: dict = {
+    "training-requeue-reports": {
+        "task": "training.requeue_reports",
+        "schedule": env.int("NOTICE_SWEEP_SECONDS", default=180),
+    },
     "notifications-sweep": {
         "task": "notifications.sweep",
         "schedule": env.int("NOTICE_SWEEP_SECONDS", default=180),
