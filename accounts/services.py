@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from core.broker import publish
 from core.errors import DomainError
 
 from . import identity
@@ -453,7 +454,7 @@ def firm_invitation_create(*, actor: User, email: str, role: str) -> FirmInvitat
             invitation = FirmInvitation.objects.create(
                 firm=firm, email=email, role=role, token=secrets.token_urlsafe(32), invited_by=actor
             )
-        transaction.on_commit(lambda: send_firm_invitation.delay(invitation.pk))
+        transaction.on_commit(lambda: publish(send_firm_invitation.name, [invitation.pk]))
     return invitation
 
 
@@ -697,7 +698,7 @@ def staff_invitation_create(
                 update_fields=["jurisdiction", "invited_by", "expires_at", "token_hash"]
             )
         pk = invitation.pk
-        transaction.on_commit(lambda: send_staff_invitation.delay(pk))
+        transaction.on_commit(lambda: publish(send_staff_invitation.name, [pk]))
     return invitation
 
 

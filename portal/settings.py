@@ -122,15 +122,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal"),
         "TIMEOUT": 300,
         # A Redis that is down or hung must not hold a web worker: each call gives up quickly
-        # and the caller fails in its defined way (see core/ratelimit.py).
+        # and the caller fails in its defined way (see core/ratelimit.py); after a failure the
+        # process skips Redis for `retry_after` seconds instead of waiting again (core/cache.py).
         "OPTIONS": {
             "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
             "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
+            "retry_after": env.float("REDIS_RETRY_AFTER", default=5.0),
         },
     }
 }
@@ -177,6 +179,11 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="物业管理员执业登记")
+# The code steps refuse a code with a message when Redis cannot record it as used (fail closed).
+MFA_FORMS = {
+    "authenticate": "accounts.forms.MFAAuthenticateForm",
+    "reauthenticate": "accounts.forms.MFAReauthenticateForm",
+}
 
 # --- E-mail --------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

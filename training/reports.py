@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
+from core.broker import publish
 
 from . import imports, tasks
 
@@ -21,6 +22,7 @@ def provider_report_upload(*, actor: User, content: bytes, file_name: str) -> im
     )
     if result.queued:
         report_id = result.report.pk
-        # robust: a broker that is down leaves the report queued instead of failing the page.
-        transaction.on_commit(lambda: tasks.process_provider_report.delay(report_id), robust=True)
+        # A broker that is down or hung leaves the report queued instead of holding the page
+        # (core.broker.publish gives up within CELERY_PUBLISH_TIMEOUT and never raises).
+        transaction.on_commit(lambda: publish(tasks.process_provider_report.name, [report_id]))
     return result
