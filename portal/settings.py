@@ -250,10 +250,14 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 # Publishing a task from a web request: give up after this many seconds (connect and send), with
 # no retry; the notices stay pending and the sweep below publishes them when the broker is back.
 CELERY_PUBLISH_TIMEOUT = env.float("CELERY_PUBLISH_TIMEOUT", default=0.5)
+# The sweeps publish again what a broker outage kept from the workers (notices' e-mails, large
+# provider reports) every NOTICE_SWEEP_SECONDS.
+SWEEP_SECONDS = env.int("NOTICE_SWEEP_SECONDS", default=180)
 CELERY_BEAT_SCHEDULE: dict = {
-    "notifications-sweep": {
-        "task": "notifications.sweep",
-        "schedule": env.int("NOTICE_SWEEP_SECONDS", default=180),
+    "notifications-sweep": {"task": "notifications.sweep", "schedule": SWEEP_SECONDS},
+    "training-reports-sweep": {
+        "task": "training.sweep_provider_reports",
+        "schedule": SWEEP_SECONDS,
     },
     "registry-daily": {
         "task": "registry.run_daily",

@@ -50,6 +50,7 @@ def test_a_worker_killed_while_sending_sends_nothing_twice_and_the_sweep_sends_t
     assert states[Notice.EmailState.SENT] >= 10
     assert states[Notice.EmailState.SENDING] <= 1  # at most the one it was sending
     assert states[Notice.EmailState.PENDING] >= 1  # the rest of the chunk, never started
+    print(f"\nFAULT worker killed: {states}")
     left_sending = set(
         notices.filter(email_state=Notice.EmailState.SENDING).values_list(
             "recipient__email", flat=True
