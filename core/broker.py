@@ -3,8 +3,9 @@
 A request that publishes after its commit (an e-mail to send, an import to run) must answer at
 the normal speed whatever Redis does. Celery's own `delay()` does not: it retries the publish
 (`task_publish_retry`), and before publishing it subscribes to the task's result on the result
-backend (Redis too), whose client reconnects twenty times a second apart: a request waited
-19 s and then failed when Redis was down, and as long as Redis did when it hung.
+backend (Redis too), whose client reconnects twenty times a second apart: an approval waited
+19 s when Redis was down, after which that process's result consumer gave up for good ("The
+Celery application must be restarted").
 
 `publish` sends with short connect and socket timeouts on a connection of its own, no retry, and
 without touching the result backend (`ignore_result`: no caller reads these results). A failure is

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -28,8 +27,6 @@ from core.broker import publish
 
 from .models import Notice
 from .wording import notice_body, notice_title
-
-log = logging.getLogger(__name__)
 
 #: E-mails per sending task.
 CHUNK = 500

@@ -3,8 +3,10 @@ committed, their e-mails wait (pending), the caller gets no error; once Redis is
 has a real worker send each e-mail once, and another run the same day adds nothing."""
 
 import datetime as dt
+import io
 
 import pytest
+from django.core.management import call_command
 
 from notifications.models import Notice
 from notifications.tasks import sweep
@@ -62,3 +64,30 @@ def test_daily_job_during_a_redis_outage_creates_the_reminders_and_sends_them_la
     counts = smtp_sink.counts()
     assert len(counts) == expected
     assert set(counts.values()) == {1}
+
+
+def test_run_reminders_by_hand_during_a_redis_outage_leaves_its_failures_to_the_sweep(
+    world, fault_redis, smtp_sink, settings
+):
+    """`manage.py run_reminders` sends from its own process; the mail server refuses too, and
+    the retry it would queue cannot reach Redis: it says so and ends normally."""
+    f.bulk_managers(8, "h", firm=world.firm)
+    settings.EMAIL_BACKEND = "tests.mail.FailingBackend"
+    fault_redis.pause()
+    out = io.StringIO()
+
+    run = timed(call_command, "run_reminders", date=DAY.isoformat(), stdout=out)
+
+    assert run.seconds < 5, f"{run.seconds:.2f} s"
+    assert "the sweep will send them" in out.getvalue()
+    notices = Notice.objects.filter(kind=Notice.Kind.REMIND_NOT_SUBMITTED)
+    assert notices.count() == 10
+    assert set(notices.values_list("email_state", flat=True)) == {Notice.EmailState.FAILED}
+
+    fault_redis.resume()
+    with worker_on(fault_redis, smtp_sink):  # its mail server answers
+        sweep.delay().get(timeout=30)
+        assert wait_until(
+            lambda: not notices.exclude(email_state=Notice.EmailState.SENT).exists(), timeout=30
+        )
+    assert sorted(smtp_sink.counts().values()) == [1] * 10

@@ -22,8 +22,9 @@ DAY = dt.date(2027, 3, 1)
 
 @pytest.fixture
 def slow_mail_server():
-    # 40 ms a message: the worker needs about 2 s for the run, time enough to kill it halfway.
-    with SMTPSink(delay=0.04) as sink:
+    # 100 ms a message while the first worker sends: it needs about 5 s for the run, time
+    # enough to kill it halfway; the test sets the delay to 0 once it is dead.
+    with SMTPSink(delay=0.1) as sink:
         yield sink
 
 
@@ -40,6 +41,7 @@ def test_a_worker_killed_while_sending_sends_nothing_twice_and_the_sweep_sends_t
         assert wait_until(lambda: sum(sink.counts().values()) >= 10, timeout=30)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
+        sink.delay = 0
     finally:
         if worker.poll() is None:
             worker.kill()
@@ -47,10 +49,10 @@ def test_a_worker_killed_while_sending_sends_nothing_twice_and_the_sweep_sends_t
     states = dict.fromkeys(Notice.EmailState.values, 0)
     for state in notices.values_list("email_state", flat=True):
         states[state] += 1
+    print(f"\nFAULT worker killed: {states}")
     assert states[Notice.EmailState.SENT] >= 10
     assert states[Notice.EmailState.SENDING] <= 1  # at most the one it was sending
     assert states[Notice.EmailState.PENDING] >= 1  # the rest of the chunk, never started
-    print(f"\nFAULT worker killed: {states}")
     left_sending = set(
         notices.filter(email_state=Notice.EmailState.SENDING).values_list(
             "recipient__email", flat=True
@@ -75,8 +77,8 @@ def test_a_worker_killed_while_sending_sends_nothing_twice_and_the_sweep_sends_t
         )
         == left_sending
     )  # not sent again
-    counts = smtp_sink_counts = sink.counts()
-    assert max(smtp_sink_counts.values()) == 1  # nobody got an e-mail twice
+    counts = sink.counts()
+    assert max(counts.values()) == 1  # nobody got an e-mail twice
     sent_to = set(
         notices.filter(email_state=Notice.EmailState.SENT).values_list(
             "recipient__email", flat=True
