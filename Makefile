@@ -21,3 +21,10 @@ messages:       ## refresh the translation catalogues
 
 clean:          ## stop the servers and remove var/ (all local data)
 	@bash scripts/stop.sh; rm -rf var
+
+.PHONY: backup restore
+backup:         ## one archive of the database and the uploads in var/backups (README "Backups")
+	@bash scripts/backup.sh
+
+restore:        ## restore FILE=… into an empty installation (FORCE=1: replace), then migrate
+	@FORCE="$(FORCE)" bash scripts/restore.sh "$(FILE)"

@@ -19,3 +19,14 @@ class AccountsConfig(AppConfig):
         from .staff_auth import record_totp_activation
 
         authenticator_added.connect(record_totp_activation, dispatch_uid="accounts.totp_activation")
+        # allauth's rate limits (log-in, sign-up, password reset, ...) use the cache with no
+        # setting for what a failure means: with Redis down or hung every log-in was an error
+        # page. They fail open, as the public pages' limits do (README "Faults"); the one-time
+        # codes fail closed (forms.MFAAuthenticateForm). tests/faults/test_cache_pages.py
+        # notices if allauth moves this.
+        from allauth.core.internal import ratelimit as allauth_ratelimit
+
+        from core.cache import FailOpenCache
+
+        if not isinstance(allauth_ratelimit.cache, FailOpenCache):
+            allauth_ratelimit.cache = FailOpenCache(allauth_ratelimit.cache)

@@ -1,9 +1,12 @@
 import re
 
+from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.cache import CACHE_ERRORS
 
 from .models import FirmMembership, ManagerProfile, User, WorkHistory
 from .validators import (
@@ -219,3 +222,28 @@ class StaffPasswordForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+# --- the second factor while Redis is down ------------------------------------------------------
+
+CODE_UNCHECKABLE = _("The code cannot be checked right now. Please try again in a few minutes.")
+
+
+class _CodeFailsClosed:
+    """allauth accepts each one-time code once, by recording it in the cache (Redis). When the
+    cache cannot be reached the code is refused with a message (not an error page): the second
+    factor fails closed, README "Faults"."""
+
+    def clean_code(self):
+        try:
+            return super().clean_code()
+        except CACHE_ERRORS:
+            raise forms.ValidationError(CODE_UNCHECKABLE, code="unavailable") from None
+
+
+class MFAAuthenticateForm(_CodeFailsClosed, AuthenticateForm):
+    pass
+
+
+class MFAReauthenticateForm(_CodeFailsClosed, ReauthenticateForm):
+    pass

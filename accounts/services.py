@@ -436,9 +436,7 @@ def firm_invitation_create(*, actor: User, email: str, role: str) -> FirmInvitat
             invitation = FirmInvitation.objects.create(
                 firm=firm, email=email, role=role, token=secrets.token_urlsafe(32), invited_by=actor
             )
-        transaction.on_commit(
-            lambda: publish("accounts.send_firm_invitation", args=[invitation.pk])
-        )
+        transaction.on_commit(lambda: publish("accounts.send_firm_invitation", [invitation.pk]))
     return invitation
 
 
@@ -682,7 +680,7 @@ def staff_invitation_create(
                 update_fields=["jurisdiction", "invited_by", "expires_at", "token_hash"]
             )
         pk = invitation.pk
-        transaction.on_commit(lambda: publish("accounts.send_staff_invitation", args=[pk]))
+        transaction.on_commit(lambda: publish("accounts.send_staff_invitation", [pk]))
     return invitation
 
 

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.serializers.json import DjangoJSONEncoder
@@ -25,10 +23,10 @@ from django.db.models import CharField, DateTimeField, F, IntegerField, Q, Query
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from core.broker import publish
+
 from .models import Notice
 from .wording import notice_body, notice_title
-
-log = logging.getLogger(__name__)
 
 #: E-mails per sending task.
 CHUNK = 500
@@ -165,33 +163,29 @@ def notices_insert_from(rows: QuerySet) -> list[int]:
 def emails_queue(notice_ids: Iterable[int]) -> None:
     """Publish the e-mails of these notices, in chunks, once the open transaction commits."""
     ids = sorted(set(notice_ids))
+    if ids:
+        transaction.on_commit(lambda: emails_publish_chunks(ids))
+
+
+def emails_publish_chunks(ids: list[int]) -> int:
+    """Publish `ids` in chunks of `CHUNK`, stopping at the first chunk the broker does not take:
+    the rest stay pending for the sweep, and a broker that is down or hung is waited on once per
+    run, not once per chunk (a day of 100,000 managers is about 150 chunks). Returns how many
+    e-mails were published."""
+    published = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        transaction.on_commit(lambda chunk=chunk: emails_publish(chunk))
+        if not emails_publish(chunk):
+            break
+        published += len(chunk)
+    return published
 
 
 def emails_publish(notice_ids: list[int]) -> bool:
     """Publish one sending task. Never blocks a request: short connect and send timeouts, no
-    retry; a failure is logged and the notices stay pending for the sweep. True if published."""
-    if current_app.conf.task_always_eager:
-        current_app.tasks[SEND_TASK].apply(args=[notice_ids])
-        return True
-    try:
-        with current_app.connection_for_write(
-            connect_timeout=settings.CELERY_PUBLISH_TIMEOUT,
-            transport_options={
-                "socket_connect_timeout": settings.CELERY_PUBLISH_TIMEOUT,
-                "socket_timeout": settings.CELERY_PUBLISH_TIMEOUT,
-                "max_retries": 0,
-            },
-        ) as conn:
-            current_app.send_task(SEND_TASK, args=[notice_ids], connection=conn, retry=False)
-    except Exception as exc:  # noqa: BLE001 (broker down or hung: the sweep sends them later)
-        log.warning(
-            "notices %s left for the sweep: %s: %s", notice_ids[:5], type(exc).__name__, exc
-        )
-        return False
-    return True
+    retry, no result (`core.broker.publish`); a failure is logged and the notices stay pending
+    for the sweep. True if published."""
+    return publish(SEND_TASK, [notice_ids])
 
 
 # --- delivery --------------------------------------------------------------------------------
@@ -299,8 +293,7 @@ def unsent_ids(*, now: dt.datetime, exclude: Iterable[int] = ()) -> list[int]:
 def notices_sweep(*, now: dt.datetime | None = None) -> int:
     """Publish the e-mails still waiting (see `unsent_ids`); returns how many."""
     ids = unsent_ids(now=now or timezone.now())
-    for start in range(0, len(ids), CHUNK):
-        emails_publish(ids[start : start + CHUNK])
+    emails_publish_chunks(ids)
     return len(ids)
 
 

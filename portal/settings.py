@@ -122,15 +122,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal"),
         "TIMEOUT": 300,
         # A Redis that is down or hung must not hold a web worker: each call gives up quickly
-        # and the caller fails in its defined way (see core/ratelimit.py).
+        # and the caller fails in its defined way (see core/ratelimit.py); after a failure the
+        # process skips Redis for `retry_after` seconds instead of waiting again (core/cache.py).
         "OPTIONS": {
             "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
             "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
+            "retry_after": env.float("REDIS_RETRY_AFTER", default=5.0),
         },
     }
 }
@@ -177,6 +179,11 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="物业管理员执业登记")
+# The code steps refuse a code with a message when Redis cannot record it as used (fail closed).
+MFA_FORMS = {
+    "authenticate": "accounts.forms.MFAAuthenticateForm",
+    "reauthenticate": "accounts.forms.MFAReauthenticateForm",
+}
 
 # --- E-mail --------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -243,14 +250,14 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 # Publishing a task from a web request: give up after this many seconds (connect and send), with
 # no retry; the notices stay pending and the sweep below publishes them when the broker is back.
 CELERY_PUBLISH_TIMEOUT = env.float("CELERY_PUBLISH_TIMEOUT", default=0.5)
+# The sweeps publish again what a broker outage kept from the workers (notices' e-mails, large
+# provider reports) every NOTICE_SWEEP_SECONDS.
+SWEEP_SECONDS = env.int("NOTICE_SWEEP_SECONDS", default=180)
 CELERY_BEAT_SCHEDULE: dict = {
-    "training-requeue-reports": {
-        "task": "training.requeue_reports",
-        "schedule": env.int("NOTICE_SWEEP_SECONDS", default=180),
-    },
-    "notifications-sweep": {
-        "task": "notifications.sweep",
-        "schedule": env.int("NOTICE_SWEEP_SECONDS", default=180),
+    "notifications-sweep": {"task": "notifications.sweep", "schedule": SWEEP_SECONDS},
+    "training-reports-sweep": {
+        "task": "training.sweep_provider_reports",
+        "schedule": SWEEP_SECONDS,
     },
     "registry-daily": {
         "task": "registry.run_daily",

@@ -301,6 +301,22 @@ def provider_report_import(
         return _import(report=report, provider=provider, actor=actor, index=index, body=body)
 
 
+#: A large report still queued this long after its upload lost its task (the broker was down
+#: when it was published, or lost it): the sweep publishes it again.
+STALE_QUEUED = dt.timedelta(minutes=2)
+
+
+def provider_reports_stale(*, now: dt.datetime) -> list[int]:
+    """Large reports queued for longer than `STALE_QUEUED` (for the sweep)."""
+    return list(
+        ProviderReport.objects.filter(
+            status=ProviderReport.Status.QUEUED, created_at__lt=now - STALE_QUEUED
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def provider_report_process(*, report_id: int) -> None:
     """The worker's part: import a queued report, writing its progress on the report's row.
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
-from . import imports, reports
+from core.broker import publish
+
+from . import imports
 
 
 @shared_task(name="training.process_provider_report")
@@ -13,8 +16,13 @@ def process_provider_report(report_id: int) -> None:
     imports.provider_report_process(report_id=report_id)
 
 
-@shared_task(name="training.requeue_reports")
-def requeue_reports() -> int:
-    """Beat: publish again the large reports still waiting (their task never reached the
-    broker, or the broker lost it). Processing claims a report, so a second run is harmless."""
-    return reports.provider_reports_requeue()
+@shared_task(name="training.sweep_provider_reports")
+def sweep_provider_reports() -> int:
+    """Beat, every few minutes: publish again the large reports still queued a while after
+    their upload (the task never reached the broker, or the broker lost it). The worker claims
+    a report once (queued → running), so one published twice is imported once."""
+    ids = imports.provider_reports_stale(now=timezone.now())
+    for report_id in ids:
+        if not publish(process_provider_report.name, [report_id]):
+            break  # the broker is still away: the next beat tries again
+    return len(ids)

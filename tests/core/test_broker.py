@@ -1,18 +1,14 @@
 """Publishing from a request never blocks it: with no broker listening, `publish` gives up
-within the publish timeout and says so; what it was to do is found again by a sweep."""
+within the publish timeout and says so (the hung and stopped Redis cases: tests/faults)."""
 
-import datetime as dt
 import socket
 import time
 
 import pytest
-from django.utils import timezone
 
 from core.broker import publish
 from portal.celery import app
 from tests import factories as f
-from training.models import ProviderReport
-from training.reports import provider_reports_requeue
 
 
 @pytest.fixture
@@ -54,23 +50,3 @@ def test_a_firm_invitation_answers_at_once_without_a_broker(
     assert response.status_code == 302 and time.monotonic() - started < 2
     assert len(callbacks) == 1  # the publish ran, failed and was logged
     assert FirmInvitation.objects.filter(email="new@example.cn").exists()
-
-
-@pytest.mark.django_db
-def test_a_queued_report_left_behind_is_published_again_by_the_sweep(world):
-    provider = f.ProviderFactory(jurisdiction=world.prefecture)
-    report = ProviderReport.objects.create(
-        provider=provider,
-        uploaded_by=f.UserFactory(),
-        original_name="big.csv",
-        sha256="0" * 64,
-        status=ProviderReport.Status.QUEUED,
-        content=b"",
-    )
-    assert provider_reports_requeue() == 0  # too young: its own task may still come
-    ProviderReport.objects.filter(pk=report.pk).update(
-        created_at=timezone.now() - dt.timedelta(minutes=5)
-    )
-    assert provider_reports_requeue() == 1  # eager in the tests: processed now
-    report.refresh_from_db()
-    assert report.status != ProviderReport.Status.QUEUED
