@@ -5,6 +5,8 @@ from django.contrib.auth import password_validation
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateInput
+
 from .models import FirmMembership, ManagerProfile, User, WorkHistory
 from .validators import (
     normalize_credit_code,
@@ -14,10 +16,6 @@ from .validators import (
     validate_id_number,
     validate_mainland_mobile,
 )
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class ProfileForm(forms.ModelForm):
