@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.cache import CACHE_ERRORS
+from core.forms import DateInput
 
 from .models import FirmMembership, ManagerProfile, User, WorkHistory
 from .validators import (
@@ -17,10 +18,6 @@ from .validators import (
     validate_id_number,
     validate_mainland_mobile,
 )
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class ProfileForm(forms.ModelForm):

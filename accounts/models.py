@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from encrypted_fields.fields import EncryptedCharField
 from simple_history.models import HistoricalRecords
 
@@ -341,7 +342,7 @@ class Employment(models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Requested by the manager")
         OFFERED = "offered", _("Proposed by the firm")
-        ACTIVE = "active", _("Current")
+        ACTIVE = "active", pgettext_lazy("employment", "Current")
         ENDED = "ended", _("Ended")
         DECLINED = "declined", _("Declined")
         CANCELLED = "cancelled", _("Withdrawn")

@@ -26,7 +26,8 @@ from django.db.models import (
     When,
 )
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext, pgettext
 
 from accounts.access import employed_by, in_jurisdiction, own_manager, scoped
 from accounts.models import (
@@ -449,3 +450,119 @@ def status_counts_for(*, user: User) -> dict | None:
         "normal": counts.get(RegistryStatus.Status.NORMAL, 0),
         "abnormal": counts.get(RegistryStatus.Status.ABNORMAL, 0),
     }
+
+
+# --- the audit trail of a filing -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditChange:
+    """One field of one recorded change, as a reader reads it: the field's name, the value
+    before (empty when there was none) and after."""
+
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    when: dt.datetime
+    record: str  # what changed: the filing, a proof, the profile
+    label: str  # which proof
+    action: str  # created, changed, deleted
+    reason: str  # why, where the change says (a workflow step, a replaced file)
+    who: User | None
+    changes: list[AuditChange]
+
+
+def _audit_reason(reason: str | None) -> str:
+    if not reason:
+        return ""
+    if reason in ReviewEvent.Action.values:
+        return str(ReviewEvent.Action(reason).label)
+    if reason == "replaced":
+        return str(pgettext("audit", "replaced by a new file"))
+    return reason
+
+
+def _audit_value(field, value, related: dict) -> str:
+    """A stored value as the page shows it elsewhere: a choice's label, a related row's name,
+    a local time without seconds; empty for nothing."""
+    if value is None or value == "":
+        return ""
+    if field.is_relation:
+        obj = related.get(field.related_model, {}).get(value)
+        return str(obj) if obj is not None else f"#{value}"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, dt.datetime):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    if isinstance(value, dt.date):
+        return formats.date_format(value, "DATE_FORMAT")
+    if isinstance(value, bool):
+        return str(gettext("Yes") if value else gettext("No"))
+    return str(value)
+
+
+def filing_audit_trail(filing: AnnualFiling) -> list[AuditEntry]:
+    """Every recorded change of the filing, its proofs and the manager's profile, newest first,
+    with labels instead of stored values. The profile's history holds no ID number (excluded
+    from its history table). A constant number of queries however long the history: one per
+    history table, then one per kind of related row that a change names (firm, jurisdiction,
+    user)."""
+    sources = [
+        (gettext("filing"), AnnualFiling, AnnualFiling.history.filter(id=filing.pk)),
+        (gettext("proof"), FilingProof, FilingProof.history.filter(filing_id=filing.pk)),
+        (gettext("profile"), ManagerProfile, ManagerProfile.history.filter(id=filing.manager_id)),
+    ]
+    actions = {
+        "+": pgettext("audit", "created"),
+        "~": pgettext("audit", "changed"),
+        "-": pgettext("audit", "deleted"),
+    }
+    raw = []  # (record, model, entry, delta changes)
+    wanted: dict = {}  # related model -> ids named by a change
+    for record, model, qs in sources:
+        previous = {}
+        for entry in qs.select_related("history_user").order_by("history_date", "history_id"):
+            changes = []
+            if entry.history_type == "~" and entry.id in previous:
+                delta = entry.diff_against(previous[entry.id], excluded_fields=["snapshot"])
+                for change in delta.changes:
+                    field = model._meta.get_field(change.field)
+                    if field.is_relation:
+                        ids = wanted.setdefault(field.related_model, set())
+                        ids.update(v for v in (change.old, change.new) if v is not None)
+                    changes.append((field, change.old, change.new))
+            previous[entry.id] = entry
+            raw.append((record, entry, changes))
+    related = {model: model._default_manager.in_bulk(ids) for model, ids in wanted.items()}
+
+    rows = []
+    for record, entry, changes in raw:
+        shown = []
+        for field, old, new in changes:
+            old_text = _audit_value(field, old, related)
+            new_text = _audit_value(field, new, related)
+            if old_text == new_text:  # e.g. None → "": nothing a reader would call a change
+                continue
+            shown.append(AuditChange(str(field.verbose_name), old_text, new_text))
+        rows.append(
+            AuditEntry(
+                when=entry.history_date,
+                record=record,
+                # From the entry's own fields: str(instance) would query per entry.
+                label=(
+                    f"{FilingProof.Kind(entry.kind).label} · {entry.original_name}"
+                    if hasattr(entry, "original_name")
+                    else ""
+                ),
+                action=str(actions[entry.history_type]),
+                reason=_audit_reason(entry.history_change_reason),
+                who=entry.history_user,
+                changes=shown,
+            )
+        )
+    rows.sort(key=lambda r: r.when, reverse=True)
+    return rows

@@ -18,18 +18,22 @@ cleanup() {
     log "Stopping the portal"
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -f "$VAR/run/web.pid" "$VAR/run/worker.pid" "$VAR/run/beat.pid"
     services_down
 }
 trap cleanup INT TERM EXIT
 
 "$PY" manage.py runserver "127.0.0.1:$WEB_PORT" --noreload &
 PIDS+=($!)
+echo $! > "$VAR/run/web.pid"  # `make stop` stops what this checkout started, by these files
 "$VENV/bin/celery" -A portal worker --loglevel=INFO --concurrency=2 \
     --logfile="$VAR/log/celery-worker.log" &
 PIDS+=($!)
+echo $! > "$VAR/run/worker.pid"
 "$VENV/bin/celery" -A portal beat --loglevel=INFO --schedule="$VAR/run/celerybeat-schedule" \
     --pidfile="" --logfile="$VAR/log/celery-beat.log" &
 PIDS+=($!)
+echo $! > "$VAR/run/beat.pid"
 
 sleep 2
 "$PY" manage.py seed_demo --accounts

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import DateInput
+from core.forms import DateInput
 from core.uploads import PrivateFileField
 
 from .imports import MAX_BYTES, TOO_LARGE

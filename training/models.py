@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Jurisdiction
 from accounts.validators import validate_credit_code
@@ -106,7 +107,7 @@ class Course(models.Model):
         related_name="courses",
     )
     code = models.CharField(_("course code"), max_length=32, unique=True)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("course", "title"), max_length=200)
     hours = models.DecimalField(_("study hours"), max_digits=5, decimal_places=1)
     mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)
     category = models.CharField(_("topic"), max_length=16, choices=Category.choices)

@@ -38,7 +38,15 @@ def _year(request) -> int:
 def study_hours(request):
     manager = roles_of(request.user).manager_profile
     year = _year(request)
-    records = selectors.study_record_list_for(user=request.user).filter(completed_on__year=year)
+    records = list(
+        selectors.study_record_list_for(user=request.user).filter(completed_on__year=year)
+    )
+    # A submitted filing freezes its year: those records show locked, not 修改/删除 that the
+    # service would refuse on saving. One query for the page, flags on each row.
+    locked = selectors.locked_study_years(manager_id=manager.pk, years={year})
+    for record in records:
+        record.locked_at = locked.get(record.completed_on.year)
+        record.can_change = record.awaits_own_verification and record.locked_at is None
     years = sorted(
         {
             d.year
@@ -57,6 +65,7 @@ def study_hours(request):
             "year": year,
             "years": years,
             "records": records,
+            "year_locked_at": locked.get(year),
             "compliance": selectors.compliance_for(manager=manager, year=year),
         },
     )
@@ -68,6 +77,11 @@ def study_record_edit(request, pk=None):
     record = selectors.study_record_get_for(user=request.user, pk=pk) if pk else None
     if record is not None and not record.awaits_own_verification:
         messages.error(request, _("Only your own records awaiting verification can be changed."))
+        return redirect(reverse("training:study_hours") + f"?year={record.completed_on.year}")
+    if record is not None and selectors.is_study_year_locked(
+        manager_id=record.manager_id, year=record.completed_on.year
+    ):
+        messages.error(request, _("The records of a year whose filing was submitted are locked."))
         return redirect(reverse("training:study_hours") + f"?year={record.completed_on.year}")
     form = StudyRecordForm(
         request.POST or None,

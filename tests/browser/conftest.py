@@ -92,13 +92,14 @@ def page(browser, request):
 
 @pytest.fixture
 def login_as(page, live_server):
-    """`login_as(user)` puts a session cookie for `user` into the page's context (no form)."""
+    """`login_as(user)` puts a session cookie for `user` into the page's context (no form).
+    Staff sessions have passed the second factor (tests/auth.py)."""
     from django.conf import settings
-    from django.test import Client
+
+    from tests.auth import client_for
 
     def login(user):
-        client = Client()
-        client.force_login(user)
+        client = client_for(user)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME]
         page.context.add_cookies(
             [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]

@@ -20,10 +20,8 @@ def no_broker():
     old_url, old_eager = app.conf.broker_url, app.conf.task_always_eager
     app.conf.broker_url = f"redis://127.0.0.1:{port}/0"
     app.conf.task_always_eager = False
-    app.pool.force_close_all()
     yield
     app.conf.broker_url, app.conf.task_always_eager = old_url, old_eager
-    app.pool.force_close_all()
 
 
 def test_publishing_without_a_broker_gives_up_quickly_and_says_so(no_broker):
