@@ -264,6 +264,10 @@ REGISTRY_REMINDER_DAYS_BEFORE_CLOSE = env.list(
     "REGISTRY_REMINDER_DAYS_BEFORE_CLOSE", cast=int, default=[30, 14, 7, 3, 1]
 )
 
+#: A manager may start the year's filing (a draft, its proofs uploaded) from this day of the
+#: filing year (MM-DD), before the window opens; submitting still waits for the window.
+REGISTRY_PREPARE_FROM = env.str("REGISTRY_PREPARE_FROM", default="10-01")
+
 # --- Look-ups by ID number and providers' reports ---------------------------------------------
 #: Look-ups of a person by ID number (a firm's offer, the ID-number searches, the sign-up) allowed
 #: per account in IDENTITY_LOOKUP_PERIOD seconds; refused when Redis cannot count them.

@@ -6,6 +6,7 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db.models import (
     BooleanField,
@@ -101,7 +102,19 @@ class Deadline:
         return self.window.closes_on
 
     def allows(self, day: dt.date) -> bool:
+        """Whether the filing can be submitted on `day`."""
         return self.window.opens_on <= day <= self.last_day
+
+    @property
+    def prepare_from(self) -> dt.date:
+        """The first day a draft can be started and its proofs uploaded: `REGISTRY_PREPARE_FROM`
+        of the filing year (1 October by default), or the window's opening if that is earlier."""
+        month, day = (int(part) for part in settings.REGISTRY_PREPARE_FROM.split("-"))
+        return min(dt.date(self.window.year, month, day), self.window.opens_on)
+
+    def allows_preparing(self, day: dt.date) -> bool:
+        """Whether a draft can be started on `day`: from `prepare_from` to the last day."""
+        return self.prepare_from <= day <= self.last_day
 
 
 def current_filing_year(*, manager: ManagerProfile, today: dt.date) -> int:

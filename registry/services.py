@@ -228,7 +228,15 @@ def filing_start(*, actor: User, year: int) -> AnnualFiling:
         raise DomainError(_("Complete your profile first."), code="profile")
     deadline = selectors.deadline_for(manager=manager, year=year)
     today = timezone.localdate()
-    if not deadline.allows(today):
+    # Preparing starts before the window opens (the draft and its proofs); submitting waits
+    # for the window (`filing_submission_errors`).
+    if not deadline.allows_preparing(today):
+        if today < deadline.prepare_from:
+            raise DomainError(
+                _("The %(year)s filing can be prepared from %(date)s.")
+                % {"year": year, "date": _date(deadline.prepare_from)},
+                code="window",
+            )
         raise _window_error(deadline, today)
     try:
         with transaction.atomic():

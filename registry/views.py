@@ -83,6 +83,7 @@ def my_filing(request):
         ),
         "deadline": deadline,
         "window_open": deadline.allows(today),
+        "can_start": deadline.allows_preparing(today),
         "employment": current_employment(manager=manager),
         "filing": None,
     }

@@ -1,9 +1,12 @@
 """The filing pages as each role uses them."""
 
+import datetime as dt
 import shutil
 import subprocess
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -25,6 +28,19 @@ def test_manager_starts_and_sees_the_checklist(filing_world, as_user):
     html = my_filing(client).content.decode()
     assert html.count("bi-circle text-danger") == 5
     assert "submit-problems" in html
+
+
+def test_before_the_window_the_page_offers_to_prepare_the_filing(world, as_user):
+    with time_machine.travel(dt.datetime(2030, 10, 2, 12, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        client = as_user(world.manager.user)  # logged in then: a session does not last years
+        html = my_filing(client, 2030).content.decode()
+        assert "start-filing" in html and "prepare-early" in html
+        response = client.post(reverse("registry:filing_start"), {"year": 2030})
+        assert response.status_code == 302
+        html = my_filing(client, 2030).content.decode()
+    assert AnnualFiling.objects.filter(manager=world.manager, year=2030).exists()
+    # Submitting waits for the window: the page says so and the button is off.
+    assert "submit-problems" in html and "2031" in html
 
 
 def test_manager_uploads_a_phone_photo_as_a_proof(draft, filing_world, as_user):
