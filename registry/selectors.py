@@ -125,6 +125,47 @@ def current_filing_year(*, manager: ManagerProfile, today: dt.date) -> int:
     return today.year
 
 
+@dataclass(frozen=True)
+class FilingInView:
+    """The year a manager's pages show (the year being filed) with its deadline and filing:
+    what the banner "N days left, file now" on every manager page is made of."""
+
+    year: int
+    deadline: Deadline
+    filing: AnnualFiling | None
+    today: dt.date
+
+    @property
+    def days_left(self) -> int:
+        return (self.deadline.last_day - self.today).days
+
+    @property
+    def window_open(self) -> bool:
+        return self.deadline.allows(self.today)
+
+    @property
+    def needs_filing(self) -> bool:
+        """The window is open and the manager has still to submit (nothing, a draft, a return)."""
+        return self.window_open and (self.filing is None or self.filing.is_editable)
+
+
+def filing_in_view(*, manager: ManagerProfile, today: dt.date) -> FilingInView:
+    year = current_filing_year(manager=manager, today=today)
+    return FilingInView(
+        year=year,
+        deadline=deadline_for(manager=manager, year=year),
+        filing=AnnualFiling.objects.filter(manager=manager, year=year).first(),
+        today=today,
+    )
+
+
+def manager_years(*, manager: ManagerProfile) -> set[int]:
+    """The years a manager has anything in: a filing or a study record (the year pickers)."""
+    return set(manager.filings.values_list("year", flat=True)) | {
+        d.year for d in manager.study_records.dates("completed_on", "year")
+    }
+
+
 def deadline_for(*, manager: ManagerProfile, year: int) -> Deadline:
     return Deadline(
         window=window_for(jurisdiction=manager.jurisdiction, year=year),

@@ -78,9 +78,7 @@ def my_filing(request):
     deadline = selectors.deadline_for(manager=manager, year=year)
     context = {
         "year": year,
-        "years": sorted(
-            set(manager.filings.values_list("year", flat=True)) | {current, year}, reverse=True
-        ),
+        "years": sorted(selectors.manager_years(manager=manager) | {current, year}, reverse=True),
         "deadline": deadline,
         "window_open": deadline.allows(today),
         "can_start": deadline.allows_preparing(today),
