@@ -26,6 +26,8 @@ class Notice(models.Model):
         REMIND_HOURS_SHORT = "remind_hours_short", _("Reminder: study hours short")
         REMIND_RETURNED = "remind_returned", _("Reminder: returned filing not resubmitted")
         REMIND_FIRM_DIGEST = "remind_firm_digest", _("Reminder: filings awaiting the firm")
+        # During the study year, on REGISTRY_STUDY_REMINDER_DATES: hours still short.
+        REMIND_STUDY_HOURS = "remind_study_hours", _("Reminder: study hours short this year")
         # The year's registry status, decided when the window closes.
         STATUS_ABNORMAL = "status_abnormal", _("Registry status abnormal")
         STATUS_NORMAL = "status_normal", _("Registry status back to normal")

@@ -264,6 +264,11 @@ REGISTRY_REMINDER_DAYS_BEFORE_CLOSE = env.list(
     "REGISTRY_REMINDER_DAYS_BEFORE_CLOSE", cast=int, default=[30, 14, 7, 3, 1]
 )
 
+#: During the study year, managers short of the year's hours are reminded on these days (MM-DD,
+#: comma-separated) with the hours still needed and courses still open to them.
+REGISTRY_STUDY_REMINDER_DATES = env.list(
+    "REGISTRY_STUDY_REMINDER_DATES", default=["09-01", "11-01", "12-01"]
+)
 #: A manager may start the year's filing (a draft, its proofs uploaded) from this day of the
 #: filing year (MM-DD), before the window opens; submitting still waits for the window.
 REGISTRY_PREPARE_FROM = env.str("REGISTRY_PREPARE_FROM", default="10-01")

@@ -10,8 +10,10 @@ from decimal import Decimal
 from django.db.models import (
     Case,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -198,6 +200,30 @@ def course_catalogue(*, search: str = "", category: str = "", mode: str = "") ->
     """Courses of approved providers, for managers to choose from (narrowed by `CourseFilter`)."""
     qs = Course.objects.filter(provider__status=Provider.Status.APPROVED).select_related("provider")
     return CourseFilter({"q": search, "category": category, "mode": mode}, queryset=qs).qs
+
+
+def courses_still_open(*, day: dt.date, year: int) -> QuerySet[Course]:
+    """Courses a manager (`OuterRef("pk")`, for a subquery on managers) can still take for
+    `year` on `day`: of a provider approved then, not ended, not already recorded by him that
+    year; the soonest first."""
+    return (
+        Course.objects.filter(
+            Q(provider__approved_until__isnull=True) | Q(provider__approved_until__gte=day),
+            provider__status=Provider.Status.APPROVED,
+            end_date__gte=day,
+            start_date__lte=dt.date(year, 12, 31),
+        )
+        .exclude(
+            Exists(
+                StudyRecord.objects.filter(
+                    manager=OuterRef(OuterRef("pk")),
+                    course=OuterRef("pk"),
+                    completed_on__year=year,
+                )
+            )
+        )
+        .order_by("start_date", "pk")
+    )
 
 
 def study_record_list_for(*, user: User) -> QuerySet[StudyRecord]:
