@@ -210,6 +210,51 @@ def filing_of(*, manager: ManagerProfile, year: int) -> AnnualFiling | None:
     )
 
 
+#: Proofs that do not change from one year to the next: offered again ("use last year's").
+REUSABLE_PROOF_KINDS = (
+    FilingProof.Kind.ID_CARD,
+    FilingProof.Kind.DIPLOMA,
+    FilingProof.Kind.TITLE,
+)
+
+
+def reusable_proofs(*, filing: AnnualFiling, exclude_in_use: bool = True) -> dict[str, FilingProof]:
+    """The document wallet: by kind, the proofs of the manager's latest **approved** earlier
+    filing that this filing can use again (ID card, diploma, title certificate), leaving out
+    those this filing already uses.
+
+    Only an approved filing's proofs: a returned filing's proofs (even those current at the
+    return) may be what the reviewer asked to correct, and a filing still under review has not
+    been accepted; the proofs current when the filing was approved are the ones accepted."""
+    previous = (
+        AnnualFiling.objects.filter(
+            manager_id=filing.manager_id,
+            year__lt=filing.year,
+            status=AnnualFiling.Status.APPROVED,
+        )
+        .order_by("-year")
+        .first()
+    )
+    if previous is None:
+        return {}
+    in_use = (
+        set(
+            FilingProof.objects.filter(filing=filing, replaced_at__isnull=True).values_list(
+                "file", flat=True
+            )
+        )
+        if exclude_in_use
+        else set()
+    )
+    return {
+        proof.kind: proof
+        for proof in FilingProof.objects.filter(
+            filing=previous, replaced_at__isnull=True, kind__in=REUSABLE_PROOF_KINDS
+        ).select_related("filing")
+        if proof.file.name not in in_use
+    }
+
+
 def filing_detail(filing: AnnualFiling) -> AnnualFiling:
     """The filing with its current proofs, all proofs (history) and events, in three queries."""
     return (

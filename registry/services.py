@@ -291,13 +291,7 @@ def filing_proof_upload(
     mime = getattr(file, "detected_mime", None) or validate_upload(file)
     with transaction.atomic():
         filing = _own_editable(actor, filing)
-        now = timezone.now()
-        for old in FilingProof.objects.select_for_update().filter(
-            filing=filing, kind=kind, replaced_at__isnull=True
-        ):
-            old.replaced_at = now
-            old._change_reason = "replaced"  # noqa: SLF001
-            old.save(update_fields=["replaced_at"])
+        _proof_retire(filing, kind)
         proof = FilingProof(
             filing=filing,
             kind=kind,
@@ -309,6 +303,52 @@ def filing_proof_upload(
         )
         proof._detected_mime = mime  # noqa: SLF001 (PrivateUploadTo reads it)
         proof.file.save(proof.original_name, file, save=False)
+        proof.save()
+    return proof
+
+
+def _proof_retire(filing: AnnualFiling, kind: str) -> None:
+    """Mark the filing's current proof of `kind` replaced (it stays, with its file)."""
+    now = timezone.now()
+    for old in FilingProof.objects.select_for_update().filter(
+        filing=filing, kind=kind, replaced_at__isnull=True
+    ):
+        old.replaced_at = now
+        old._change_reason = "replaced"  # noqa: SLF001
+        old.save(update_fields=["replaced_at"])
+
+
+def filing_proof_reuse(*, actor: User, filing: AnnualFiling, kind: str) -> FilingProof:
+    """Use last year's proof of `kind` again (the document wallet, `selectors.reusable_proofs`:
+    ID card, diploma or title certificate of the latest approved earlier filing).
+
+    A new current proof of this filing that points to the same stored file (no copy; the
+    earlier filing's proof is untouched, the replaced one of this filing stays in the history).
+    A second tap finds the file already in use and returns the current proof."""
+    with transaction.atomic():
+        filing = _own_editable(actor, filing)
+        source = selectors.reusable_proofs(filing=filing, exclude_in_use=False).get(kind)
+        current = FilingProof.objects.filter(
+            filing=filing, kind=kind, replaced_at__isnull=True
+        ).first()
+        if source is not None and current is not None and current.file.name == source.file.name:
+            return current  # already in use (a double tap)
+        if source is None:
+            raise DomainError(
+                _("There is no proof of this kind from an approved earlier filing to use."),
+                code="reuse",
+            )
+        _proof_retire(filing, kind)
+        proof = FilingProof(
+            filing=filing,
+            kind=kind,
+            file=source.file.name,  # the same stored file: nothing is copied or re-uploaded
+            original_name=source.original_name,
+            mime=source.mime,
+            size=source.size,
+            uploaded_by=actor,
+        )
+        proof._change_reason = f"reused from the {source.filing.year} filing"  # noqa: SLF001
         proof.save()
     return proof
 

@@ -98,6 +98,7 @@ def my_filing(request):
                 else []
             ),
             upload_form=ProofUploadForm(),
+            reusable=selectors.reusable_proofs(filing=filing) if filing.is_editable else {},
             can_withdraw=filing.status == AnnualFiling.Status.AWAITING_FIRM,
         )
     return render(request, "registry/filing_manager.html", context)
@@ -145,6 +146,21 @@ def _own_filing_action(request, pk: int, service, success: str):
     filing = selectors.filing_get_for(user=request.user, pk=pk)
     _act(request, lambda: service(actor=request.user, filing=filing), success)
     return redirect(_my_filing_url(filing))
+
+
+@manager_required
+@require_POST
+def proof_reuse(request, pk):
+    """Use last year's proof of a kind again (the document wallet)."""
+    kind = request.POST.get("kind", "")
+    if kind not in selectors.REUSABLE_PROOF_KINDS:
+        raise Http404
+    return _own_filing_action(
+        request,
+        pk,
+        lambda actor, filing: services.filing_proof_reuse(actor=actor, filing=filing, kind=kind),
+        _("%(kind)s: last year's file is used.") % {"kind": FilingProof.Kind(kind).label},
+    )
 
 
 @manager_required
