@@ -22,6 +22,7 @@ from accounts.roles import Role, roles_of
 from accounts.selectors import current_employment, manager_list_for
 from core.bulk import decide_each
 from core.errors import DomainError
+from core.pages import images_to_pdf
 from core.uploads import validate_upload
 from notifications.models import EVENT_PREFIX, Notice
 from notifications.routing import bureau_reviewers, firm_reviewers
@@ -305,6 +306,25 @@ def filing_proof_upload(
         proof.file.save(proof.original_name, file, save=False)
         proof.save()
     return proof
+
+
+def filing_proof_upload_pages(
+    *, actor: User, filing: AnnualFiling, kind: str, files: list
+) -> FilingProof:
+    """Add a proof from one file (stored as it is) or from several photos, e.g. the two sides
+    of an ID card: turned upright, downscaled and combined into one PDF (`core.pages`), which
+    is then checked and stored like any uploaded PDF (`filing_proof_upload`)."""
+    if len(files) == 1:
+        return filing_proof_upload(actor=actor, filing=filing, kind=kind, file=files[0])
+    if kind not in FilingProof.Kind.values:
+        raise DomainError(_("Unknown kind of proof."), code="kind")
+    _own_editable_check(actor, filing)  # refuse before the work of combining
+    return filing_proof_upload(actor=actor, filing=filing, kind=kind, file=images_to_pdf(files))
+
+
+def _own_editable_check(actor: User, filing: AnnualFiling) -> None:
+    with transaction.atomic():
+        _own_editable(actor, filing)
 
 
 def _proof_retire(filing: AnnualFiling, kind: str) -> None:

@@ -128,8 +128,8 @@ def proof_upload(request, pk):
         kind = form.cleaned_data["kind"]
         _act(
             request,
-            lambda: services.filing_proof_upload(
-                actor=request.user, filing=filing, kind=kind, file=form.cleaned_data["file"]
+            lambda: services.filing_proof_upload_pages(
+                actor=request.user, filing=filing, kind=kind, files=form.cleaned_data["file"]
             ),
             _("%(kind)s uploaded.") % {"kind": FilingProof.Kind(kind).label},
         )
