@@ -39,6 +39,13 @@ class Notice(models.Model):
         SENT = "sent", pgettext_lazy("e-mail", "Sent")
         FAILED = "failed", pgettext_lazy("e-mail", "Failed")
 
+    class SmsState(models.TextChoices):
+        NOT_WANTED = "not_wanted", pgettext_lazy("sms", "Not sent by SMS")
+        PENDING = "pending", pgettext_lazy("sms", "To send")
+        SENDING = "sending", pgettext_lazy("sms", "Sending")
+        SENT = "sent", pgettext_lazy("sms", "Sent")
+        FAILED = "failed", pgettext_lazy("sms", "Failed")
+
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recipient"),
@@ -60,6 +67,15 @@ class Notice(models.Model):
     # When a worker claimed the e-mail (pending/failed → sending).
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # The text message (reminders and returns only, to a verified phone without opt-out): its
+    # state is decided when the notice is written and claimed like the e-mail's.
+    sms_state = models.CharField(
+        _("SMS"), max_length=16, choices=SmsState.choices, default=SmsState.NOT_WANTED
+    )
+    sms_error = models.TextField(_("SMS error"), blank=True)
+    smsed_at = models.DateTimeField(_("SMS sent"), null=True, blank=True)
+    sms_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sms_attempts = models.PositiveSmallIntegerField(_("SMS attempts"), default=0)
 
     class Meta:
         db_table = "notifications_notice"
@@ -86,6 +102,11 @@ class Notice(models.Model):
                 name="notice_email_todo_idx",
                 condition=~Q(email_state="sent"),
             ),
+            models.Index(
+                fields=["sms_state", "created_at"],
+                name="notice_sms_todo_idx",
+                condition=Q(sms_state__in=["pending", "failed"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -95,6 +116,18 @@ class Notice(models.Model):
     def from_workflow(self) -> bool:
         return self.milestone.startswith(EVENT_PREFIX)
 
+
+#: The kinds also sent as a text message: the reminders and a returned filing.
+SMS_KINDS = frozenset(
+    {
+        Notice.Kind.REMIND_NOT_SUBMITTED,
+        Notice.Kind.REMIND_HOURS_SHORT,
+        Notice.Kind.REMIND_RETURNED,
+        Notice.Kind.REMIND_FIRM_DIGEST,
+        Notice.Kind.REMIND_STUDY_HOURS,
+        Notice.Kind.FILING_RETURNED,
+    }
+)
 
 #: The milestone of a workflow event's notices: "event-<review event id>".
 EVENT_PREFIX = "event-"

@@ -184,6 +184,16 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="物业管理员执业登记 <noreply@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
+# --- Text messages (SMS) ---------------------------------------------------------------------------
+# The backend as a URL (core/sms.py): console:// prints, file:///path appends to a file, an
+# http(s):// URL is the SMS gateway; empty: no text messages. Development prints them.
+SMS_URL = env.str("SMS_URL", default="console://" if DEBUG else "")
+SMS_API_KEY = env.str("SMS_API_KEY", default="")
+SMS_SIGN = env.str("SMS_SIGN", default="物业管理员执业登记")
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=5.0)
+# Text messages sent per minute, all workers together; beyond it they wait for the sweep.
+SMS_RATE_PER_MINUTE = env.int("SMS_RATE_PER_MINUTE", default=60)
+
 # --- Internationalisation ------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
