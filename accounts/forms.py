@@ -20,6 +20,15 @@ from .validators import (
 )
 
 
+class PhoneCodeForm(forms.Form):
+    code = forms.RegexField(
+        label=_("Code from the text message"),
+        regex=r"^\s*[0-9]{6}\s*$",
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
 class ProfileForm(forms.ModelForm):
     """The manager's own profile. Name and ID number are fixed once the profile is registered."""
 

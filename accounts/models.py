@@ -257,6 +257,11 @@ class ManagerProfile(models.Model):
     phone = models.CharField(
         _("mobile phone"), max_length=11, validators=[validate_mainland_mobile]
     )
+    # Set when the manager entered the code sent to `phone`; cleared when the phone changes.
+    phone_verified_at = models.DateTimeField(
+        _("phone verified"), null=True, blank=True, editable=False
+    )
+    sms_opt_out = models.BooleanField(_("no text messages"), default=False)
     education = models.CharField(_("highest education"), max_length=32, choices=Education.choices)
     title = models.CharField(
         _("professional title"), max_length=32, choices=ProfessionalTitle.choices, default="none"
@@ -516,3 +521,25 @@ class StaffInvitation(models.Model):
     @staticmethod
     def hash_token(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class PhoneCode(models.Model):
+    """The open verification code of a manager's phone: one per profile, replaced by each new
+    code. Only its keyed hash is stored; it is valid for `PHONE_CODE_VALID` and `PHONE_CODE_TRIES`
+    wrong entries (see `accounts.services.phone_code_send` / `phone_code_check`)."""
+
+    profile = models.OneToOneField(
+        ManagerProfile, on_delete=models.CASCADE, related_name="phone_code"
+    )
+    # The number the code went to: a code proves only that number.
+    phone = models.CharField(max_length=11)
+    code_hash = models.CharField(max_length=64)
+    sent_at = models.DateTimeField()
+    tries = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("phone verification code")
+        verbose_name_plural = _("phone verification codes")
+
+    def __str__(self) -> str:
+        return f"{self.profile_id} {self.sent_at:%Y-%m-%d %H:%M}"

@@ -16,10 +16,13 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from core.broker import publish
 from core.errors import DomainError
+from core.ratelimit import Limit, hit
+from core.sms import SmsError, sms_enabled, sms_send
 
 from . import identity
 from .access import can_answer_employment, can_cancel_employment, can_end_employment
@@ -31,6 +34,7 @@ from .models import (
     FirmMembership,
     Jurisdiction,
     ManagerProfile,
+    PhoneCode,
     StaffInvitation,
     User,
 )
@@ -107,10 +111,15 @@ def profile_save(*, actor: User, data: dict) -> ManagerProfile:
             except IntegrityError as exc:
                 raise DomainError(CANNOT_REGISTER_ONLINE, code="duplicate_id") from exc
         else:
+            old_phone = profile.phone
             for field in editable:
                 if field in data:
                     setattr(profile, field, data[field])
-            profile.save(update_fields=[*editable, "updated_at"])
+            if profile.phone != old_phone:
+                # A verification proves one number: a new number is verified again.
+                profile.phone_verified_at = None
+                PhoneCode.objects.filter(profile=profile).delete()
+            profile.save(update_fields=[*editable, "phone_verified_at", "updated_at"])
     return profile
 
 
@@ -758,3 +767,101 @@ def jurisdiction_save(*, actor: User, jurisdiction: Jurisdiction) -> Jurisdictio
                 pk=jurisdiction.pk
             ).update(path=Concat(Value(new_path), Substr("path", len(old_path) + 1)))
     return jurisdiction
+
+
+# --- phone verification and text messages ---------------------------------------------------
+
+#: A code is valid this long, for this many wrong entries.
+PHONE_CODE_VALID = dt.timedelta(minutes=10)
+PHONE_CODE_TRIES = 5
+#: Codes sent per account: at most 5 an hour (each one is a text message we pay for).
+PHONE_CODE_LIMIT = Limit("phone-code", 5, 3600, fail_open=False)
+
+PHONE_CODE_TEXT = _(
+    "Your verification code is %(code)s. It is valid for 10 minutes. Do not share it with anyone."
+)
+PHONE_CODE_WRONG = _("The code is not right. Check the text message and try again.")
+PHONE_CODE_EXPIRED = _("The code has expired or was tried too often. Ask for a new code.")
+
+
+def _phone_code_hash(code: str, phone: str) -> str:
+    return salted_hmac("accounts.phone_code", f"{phone}:{code}", algorithm="sha256").hexdigest()
+
+
+def phone_code_send(*, actor: User) -> PhoneCode:
+    """Send a 6-digit code by SMS to the actor's phone; it replaces any earlier code. Only its
+    keyed hash is stored. Refused when SMS is off, the phone is verified already, or the actor
+    asked for too many codes (`PHONE_CODE_LIMIT`)."""
+    _require_manager(actor)
+    profile = ManagerProfile.objects.get(user=actor)
+    if not sms_enabled():
+        raise DomainError(_("Text messages are not available."), code="sms_off")
+    if profile.phone_verified_at is not None:
+        raise DomainError(_("Your phone number is verified already."), code="verified")
+    if not hit(PHONE_CODE_LIMIT, str(actor.pk)):
+        raise DomainError(
+            _("Too many codes were requested. Try again in an hour."), code="rate_limited"
+        )
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        phone_code, _created = PhoneCode.objects.update_or_create(
+            profile=profile,
+            defaults={
+                "phone": profile.phone,
+                "code_hash": _phone_code_hash(code, profile.phone),
+                "sent_at": timezone.now(),
+                "tries": 0,
+            },
+        )
+    with translation.override(actor.language or settings.LANGUAGE_CODE):
+        text = str(PHONE_CODE_TEXT) % {"code": code}
+    try:
+        sms_send(profile.phone, text)
+    except SmsError as exc:
+        PhoneCode.objects.filter(pk=phone_code.pk).delete()
+        raise DomainError(
+            _("The text message could not be sent. Try again later."), code="sms_failed"
+        ) from exc
+    return phone_code
+
+
+def phone_code_check(*, actor: User, code: str) -> ManagerProfile:
+    """Check the code the actor entered; right: the phone is verified and the code used up.
+    Wrong: one try counted; after `PHONE_CODE_TRIES` wrong tries or `PHONE_CODE_VALID` the
+    code is void and a new one must be sent."""
+    _require_manager(actor)
+    with transaction.atomic():
+        profile = ManagerProfile.objects.select_for_update().get(user=actor)
+        phone_code = PhoneCode.objects.select_for_update().filter(profile=profile).first()
+        if (
+            phone_code is None
+            or phone_code.phone != profile.phone
+            or phone_code.tries >= PHONE_CODE_TRIES
+            or timezone.now() - phone_code.sent_at > PHONE_CODE_VALID
+        ):
+            raise DomainError(PHONE_CODE_EXPIRED, code="expired")
+        if not hmac.compare_digest(
+            phone_code.code_hash, _phone_code_hash(code.strip(), profile.phone)
+        ):
+            phone_code.tries += 1
+            phone_code.save(update_fields=["tries"])
+            wrong = True
+        else:
+            wrong = False
+            profile.phone_verified_at = timezone.now()
+            profile.save(update_fields=["phone_verified_at", "updated_at"])
+            phone_code.delete()
+    if wrong:  # outside the block: the counted try stays
+        raise DomainError(PHONE_CODE_WRONG, code="wrong")
+    return profile
+
+
+def sms_opt_out_set(*, actor: User, opt_out: bool) -> ManagerProfile:
+    """The actor stops (or resumes) text messages; notices already waiting are not texted."""
+    _require_manager(actor)
+    with transaction.atomic():
+        profile = ManagerProfile.objects.select_for_update().get(user=actor)
+        if profile.sms_opt_out != opt_out:
+            profile.sms_opt_out = opt_out
+            profile.save(update_fields=["sms_opt_out", "updated_at"])
+    return profile

@@ -6,6 +6,9 @@ app_name = "accounts"
 
 urlpatterns = [
     path("me/profile/", views.profile_edit, name="profile"),
+    path("me/phone/code/", views.phone_code_send, name="phone_code_send"),
+    path("me/phone/verify/", views.phone_code_check, name="phone_code_check"),
+    path("me/phone/sms/", views.sms_opt_out, name="sms_opt_out"),
     path("me/work-history/add/", views.work_history_edit, name="work_history_add"),
     path("me/work-history/<int:pk>/edit/", views.work_history_edit, name="work_history_edit"),
     path("me/work-history/<int:pk>/delete/", views.work_history_delete, name="work_history_delete"),

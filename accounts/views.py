@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.sms import sms_enabled
 
 from . import selectors, services
 from .access import employment_actions
@@ -22,6 +23,7 @@ from .forms import (
     IdNumberSearchForm,
     InviteReviewerForm,
     JoinFirmForm,
+    PhoneCodeForm,
     ProfileForm,
     StaffPasswordForm,
     WorkHistoryForm,
@@ -65,8 +67,57 @@ def profile_edit(request):
     return render(
         request,
         "accounts/profile_form.html",
-        {"form": form, "profile": profile, "work_history": work_history},
+        {
+            "form": form,
+            "profile": profile,
+            "work_history": work_history,
+            "sms_enabled": sms_enabled(),
+            "code_form": PhoneCodeForm(),
+        },
     )
+
+
+@manager_required
+@require_POST
+def phone_code_send(request):
+    try:
+        services.phone_code_send(actor=request.user)
+    except DomainError as exc:
+        _error_messages(request, exc)
+    else:
+        messages.success(request, _("A code was sent to your phone. Enter it below."))
+    return redirect("accounts:profile")
+
+
+@sensitive_post_parameters("code")
+@manager_required
+@require_POST
+def phone_code_check(request):
+    form = PhoneCodeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the 6-digit code from the text message."))
+        return redirect("accounts:profile")
+    try:
+        services.phone_code_check(actor=request.user, code=form.cleaned_data["code"])
+    except DomainError as exc:
+        _error_messages(request, exc)
+    else:
+        messages.success(request, _("Your phone number is verified."))
+    return redirect("accounts:profile")
+
+
+@manager_required
+@require_POST
+def sms_opt_out(request):
+    opt_out = request.POST.get("opt_out") == "1"
+    services.sms_opt_out_set(actor=request.user, opt_out=opt_out)
+    messages.success(
+        request,
+        _("You will get no more text messages.")
+        if opt_out
+        else _("You will get text messages again."),
+    )
+    return redirect("accounts:profile")
 
 
 def _own_work_history(request, pk):

@@ -27,7 +27,8 @@ class ReminderFilter(admin.SimpleListFilter):
 @admin.register(Notice)
 class NoticeAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
     """Notices and reminders to the managers and firms of the official's jurisdiction, with
-    whether each e-mail went out, how many attempts it took, and the last error."""
+    whether each e-mail and text message went out, how many attempts it took, and the last
+    error."""
 
     list_display = [
         "created_at",
@@ -40,9 +41,13 @@ class NoticeAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
         "email_error",
         "claimed_at",
         "emailed_at",
+        "sms_state",
+        "sms_attempts",
+        "sms_error",
+        "smsed_at",
         "read_at",
     ]
-    list_filter = ["email_state", ReminderFilter, "kind", "year"]
+    list_filter = ["email_state", "sms_state", ReminderFilter, "kind", "year"]
     list_select_related = ["recipient"]
     search_fields = ["=recipient__email"]
     readonly_fields = list_display

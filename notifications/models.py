@@ -26,6 +26,8 @@ class Notice(models.Model):
         REMIND_HOURS_SHORT = "remind_hours_short", _("Reminder: study hours short")
         REMIND_RETURNED = "remind_returned", _("Reminder: returned filing not resubmitted")
         REMIND_FIRM_DIGEST = "remind_firm_digest", _("Reminder: filings awaiting the firm")
+        # During the study year, on REGISTRY_STUDY_REMINDER_DATES: hours still short.
+        REMIND_STUDY_HOURS = "remind_study_hours", _("Reminder: study hours short this year")
         # The year's registry status, decided when the window closes.
         STATUS_ABNORMAL = "status_abnormal", _("Registry status abnormal")
         STATUS_NORMAL = "status_normal", _("Registry status back to normal")
@@ -36,6 +38,13 @@ class Notice(models.Model):
         SENDING = "sending", pgettext_lazy("e-mail", "Sending")
         SENT = "sent", pgettext_lazy("e-mail", "Sent")
         FAILED = "failed", pgettext_lazy("e-mail", "Failed")
+
+    class SmsState(models.TextChoices):
+        NOT_WANTED = "not_wanted", pgettext_lazy("sms", "Not sent by SMS")
+        PENDING = "pending", pgettext_lazy("sms", "To send")
+        SENDING = "sending", pgettext_lazy("sms", "Sending")
+        SENT = "sent", pgettext_lazy("sms", "Sent")
+        FAILED = "failed", pgettext_lazy("sms", "Failed")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -58,6 +67,15 @@ class Notice(models.Model):
     # When a worker claimed the e-mail (pending/failed → sending).
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # The text message (reminders and returns only, to a verified phone without opt-out): its
+    # state is decided when the notice is written and claimed like the e-mail's.
+    sms_state = models.CharField(
+        _("SMS"), max_length=16, choices=SmsState.choices, default=SmsState.NOT_WANTED
+    )
+    sms_error = models.TextField(_("SMS error"), blank=True)
+    smsed_at = models.DateTimeField(_("SMS sent"), null=True, blank=True)
+    sms_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sms_attempts = models.PositiveSmallIntegerField(_("SMS attempts"), default=0)
 
     class Meta:
         db_table = "notifications_notice"
@@ -84,6 +102,11 @@ class Notice(models.Model):
                 name="notice_email_todo_idx",
                 condition=~Q(email_state="sent"),
             ),
+            models.Index(
+                fields=["sms_state", "created_at"],
+                name="notice_sms_todo_idx",
+                condition=Q(sms_state__in=["pending", "failed"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -93,6 +116,18 @@ class Notice(models.Model):
     def from_workflow(self) -> bool:
         return self.milestone.startswith(EVENT_PREFIX)
 
+
+#: The kinds also sent as a text message: the reminders and a returned filing.
+SMS_KINDS = frozenset(
+    {
+        Notice.Kind.REMIND_NOT_SUBMITTED,
+        Notice.Kind.REMIND_HOURS_SHORT,
+        Notice.Kind.REMIND_RETURNED,
+        Notice.Kind.REMIND_FIRM_DIGEST,
+        Notice.Kind.REMIND_STUDY_HOURS,
+        Notice.Kind.FILING_RETURNED,
+    }
+)
 
 #: The milestone of a workflow event's notices: "event-<review event id>".
 EVENT_PREFIX = "event-"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,14 +20,31 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import CharField, DateTimeField, F, IntegerField, Q, QuerySet, Value
+from django.db.models import (
+    Case,
+    CharField,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from accounts.models import ManagerProfile
 from core.broker import publish
+from core.ratelimit import Limit, hit
+from core.sms import sms_enabled, sms_send
 
-from .models import Notice
+from .models import SMS_KINDS, Notice
 from .wording import notice_body, notice_title
+
+log = logging.getLogger(__name__)
 
 #: E-mails per sending task.
 CHUNK = 500
@@ -37,6 +55,10 @@ STALE_PENDING = dt.timedelta(minutes=2)
 RETRY_FOR = dt.timedelta(days=7)
 #: Name of the sending task (published by name: this module does not import the tasks).
 SEND_TASK = "notifications.send_notice_emails"
+#: Name of the task sending the text messages of notices.
+SMS_TASK = "notifications.send_notice_sms"
+#: A failed text message is tried again by the sweep until it has had this many attempts.
+SMS_MAX_ATTEMPTS = 5
 
 
 # --- creation ----------------------------------------------------------------------------------
@@ -54,14 +76,19 @@ class NewNotice:
 
 def notices_create(notices: Iterable[NewNotice]) -> list[int]:
     """Write notices in the open transaction; a notice whose key (recipient, year, kind,
-    milestone) exists already is skipped. Returns the ids written now; their e-mails are
-    published after the commit."""
+    milestone) exists already is skipped. Returns the ids written now; their e-mails (and text
+    messages) are published after the commit. A notice goes by SMS too when its kind is one of
+    `SMS_KINDS` and its recipient has a verified phone and has not opted out (decided here, once)."""
     ids = []
+    profiles = ManagerProfile._meta.db_table
     for n in notices:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {Notice._meta.db_table} ({', '.join(_COLUMNS)}) "
-                "VALUES (%s, %s, %s::jsonb, %s, %s, %s, now(), %s, '', 0) "
+                "VALUES (%s, %s, %s::jsonb, %s, %s, %s, now(), %s, '', 0, "
+                f"CASE WHEN %s AND EXISTS (SELECT 1 FROM {profiles} p WHERE p.user_id = %s "
+                "AND p.phone_verified_at IS NOT NULL AND NOT p.sms_opt_out) "
+                "THEN %s ELSE %s END, '', 0) "
                 "ON CONFLICT DO NOTHING RETURNING id",
                 [
                     n.recipient_id,
@@ -71,6 +98,10 @@ def notices_create(notices: Iterable[NewNotice]) -> list[int]:
                     n.year,
                     n.milestone,
                     Notice.EmailState.PENDING,
+                    _wants_sms(n.kind),
+                    n.recipient_id,
+                    Notice.SmsState.PENDING,
+                    Notice.SmsState.NOT_WANTED,
                 ],
             )
             row = cursor.fetchone()
@@ -78,6 +109,10 @@ def notices_create(notices: Iterable[NewNotice]) -> list[int]:
             ids.append(row[0])
     emails_queue(ids)
     return ids
+
+
+def _wants_sms(kind: str) -> bool:
+    return kind in SMS_KINDS and sms_enabled()
 
 
 def _json(value: dict) -> str:
@@ -95,6 +130,9 @@ _COLUMNS = (
     "email_state",
     "email_error",
     "attempts",
+    "sms_state",
+    "sms_error",
+    "sms_attempts",
 )
 
 
@@ -110,7 +148,25 @@ def notice_rows(
     now: dt.datetime,
 ) -> QuerySet:
     """`qs` as the rows of new notices (for `notices_insert_from`): `recipient` names the field
-    holding the user id, `params` is a `JSONObject` built from the row."""
+    holding the user id, `params` is a `JSONObject` built from the row. The text message is
+    wanted as in `notices_create`, read from the recipient's profile in the same statement."""
+    if _wants_sms(kind):
+        sms_state = Case(
+            When(
+                Exists(
+                    ManagerProfile.objects.filter(
+                        user_id=OuterRef(recipient),
+                        phone_verified_at__isnull=False,
+                        sms_opt_out=False,
+                    )
+                ),
+                then=Value(Notice.SmsState.PENDING),
+            ),
+            default=Value(Notice.SmsState.NOT_WANTED),
+            output_field=CharField(),
+        )
+    else:
+        sms_state = Value(Notice.SmsState.NOT_WANTED, output_field=CharField())
     return qs.annotate(
         n_recipient=F(recipient),
         n_kind=Value(kind, output_field=CharField()),
@@ -122,6 +178,9 @@ def notice_rows(
         n_state=Value(Notice.EmailState.PENDING, output_field=CharField()),
         n_error=Value("", output_field=CharField()),
         n_attempts=Value(0, output_field=IntegerField()),
+        n_sms_state=sms_state,
+        n_sms_error=Value("", output_field=CharField()),
+        n_sms_attempts=Value(0, output_field=IntegerField()),
     ).values_list(
         "n_recipient",
         "n_kind",
@@ -133,6 +192,9 @@ def notice_rows(
         "n_state",
         "n_error",
         "n_attempts",
+        "n_sms_state",
+        "n_sms_error",
+        "n_sms_attempts",
     )
 
 
@@ -161,7 +223,8 @@ def notices_insert_from(rows: QuerySet) -> list[int]:
 
 
 def emails_queue(notice_ids: Iterable[int]) -> None:
-    """Publish the e-mails of these notices, in chunks, once the open transaction commits."""
+    """Publish the e-mails of these notices, in chunks, once the open transaction commits; and,
+    when SMS is on, their text messages (the task sends only those whose SMS is pending)."""
     ids = sorted(set(notice_ids))
     if ids:
         transaction.on_commit(lambda: emails_publish_chunks(ids))
@@ -170,22 +233,33 @@ def emails_queue(notice_ids: Iterable[int]) -> None:
 def emails_publish_chunks(ids: list[int]) -> int:
     """Publish `ids` in chunks of `CHUNK`, stopping at the first chunk the broker does not take:
     the rest stay pending for the sweep, and a broker that is down or hung is waited on once per
-    run, not once per chunk (a day of 100,000 managers is about 150 chunks). Returns how many
-    e-mails were published."""
+    run, not once per chunk (a day of 100,000 managers is about 150 chunks). Each chunk's text
+    messages go with it when SMS is on and any of them is pending. Returns how many e-mails
+    were published."""
     published = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         if not emails_publish(chunk):
             break
         published += len(chunk)
+        if (
+            sms_enabled()
+            and Notice.objects.filter(pk__in=chunk, sms_state=Notice.SmsState.PENDING).exists()
+        ):
+            sms_publish(chunk)
     return published
 
 
 def emails_publish(notice_ids: list[int]) -> bool:
-    """Publish one sending task. Never blocks a request: short connect and send timeouts, no
-    retry, no result (`core.broker.publish`); a failure is logged and the notices stay pending
-    for the sweep. True if published."""
+    """Publish one e-mail sending task. Never blocks a request: short connect and send
+    timeouts, no retry, no result (`core.broker.publish`); a failure is logged and the notices
+    stay pending for the sweep. True if published."""
     return publish(SEND_TASK, [notice_ids])
+
+
+def sms_publish(notice_ids: list[int]) -> bool:
+    """Publish one text-message sending task, the same way as the e-mails."""
+    return publish(SMS_TASK, [notice_ids])
 
 
 # --- delivery --------------------------------------------------------------------------------
@@ -269,6 +343,76 @@ def _message(notice: Notice, mail_connection) -> EmailMessage:
     )
 
 
+def sms_rate_limit() -> Limit:
+    # fail_open=False: when Redis cannot count, nothing is sent; the sweep tries again later.
+    return Limit("sms-send", settings.SMS_RATE_PER_MINUTE, 60, fail_open=False)
+
+
+def send_notice_sms_batch(notice_ids: list[int]) -> tuple[list[int], dict[int, str], list[int]]:
+    """Send the text messages of these notices, each in its recipient's language, to the
+    recipient's (verified) phone.
+
+    Claimed like the e-mail (pending or failed → sending, one conditional UPDATE) so that two
+    workers or a republished task never send one twice; marked sent or failed just after. A
+    worker killed between the two leaves it `sending`, never sent again (the admin shows it).
+    At most `SMS_RATE_PER_MINUTE` go out per minute, all workers together: the ones beyond the
+    limit stay pending for the sweep. A recipient who opted out or whose phone is no longer
+    verified since the notice was written is not sent to (the state becomes not wanted).
+    Returns (sent ids, {failed id: error}, ids left for later)."""
+    todo = list(
+        Notice.objects.filter(
+            pk__in=notice_ids,
+            sms_state__in=[Notice.SmsState.PENDING, Notice.SmsState.FAILED],
+        )
+        .select_related("recipient", "recipient__manager_profile")
+        .order_by("pk")
+    )
+    sent: list[int] = []
+    failed: dict[int, str] = {}
+    later: list[int] = []
+    limit = sms_rate_limit()
+    for notice in todo:
+        profile = getattr(notice.recipient, "manager_profile", None)
+        if profile is None or profile.phone_verified_at is None or profile.sms_opt_out:
+            Notice.objects.filter(
+                pk=notice.pk, sms_state__in=[Notice.SmsState.PENDING, Notice.SmsState.FAILED]
+            ).update(sms_state=Notice.SmsState.NOT_WANTED)
+            continue
+        if not hit(limit, "all"):
+            later.append(notice.pk)
+            continue
+        claimed = Notice.objects.filter(
+            pk=notice.pk, sms_state__in=[Notice.SmsState.PENDING, Notice.SmsState.FAILED]
+        ).update(
+            sms_state=Notice.SmsState.SENDING,
+            sms_claimed_at=timezone.now(),
+            sms_attempts=F("sms_attempts") + 1,
+        )
+        if not claimed:
+            continue  # another worker has it
+        try:
+            sms_send(profile.phone, sms_text(notice))
+        except Exception as exc:  # noqa: BLE001 (any failure of the gateway: the sweep retries)
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            Notice.objects.filter(pk=notice.pk).update(
+                sms_state=Notice.SmsState.FAILED, sms_error=error
+            )
+            failed[notice.pk] = error
+        else:
+            Notice.objects.filter(pk=notice.pk).update(
+                sms_state=Notice.SmsState.SENT, smsed_at=timezone.now(), sms_error=""
+            )
+            sent.append(notice.pk)
+    return sent, failed, later
+
+
+def sms_text(notice: Notice) -> str:
+    """The text message of a notice, in its recipient's language: title, body and the link."""
+    with translation.override(notice.recipient.language or settings.LANGUAGE_CODE):
+        title, body = notice_title(notice), notice_body(notice)
+    return f"{title}: {body} {settings.PORTAL_BASE_URL}{notice.link or '/'}"
+
+
 def retry_backoff(retries: int) -> int:
     """Seconds before the n-th retry of a failed chunk: 1, 2, 4 … minutes, at most an hour."""
     return min(3600, 60 * 2**retries)
@@ -290,10 +434,32 @@ def unsent_ids(*, now: dt.datetime, exclude: Iterable[int] = ()) -> list[int]:
     return [pk for pk in ids if pk not in skip]
 
 
+def unsent_sms_ids(*, now: dt.datetime) -> list[int]:
+    """Text messages to publish again: pending for a while (not published, left beyond the rate
+    limit, or lost), and failed ones with attempts left, of the last week. Never `sending`."""
+    return list(
+        Notice.objects.filter(
+            Q(sms_state=Notice.SmsState.PENDING, created_at__lt=now - STALE_PENDING)
+            | Q(sms_state=Notice.SmsState.FAILED, sms_attempts__lt=SMS_MAX_ATTEMPTS),
+            created_at__gte=now - RETRY_FOR,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def notices_sweep(*, now: dt.datetime | None = None) -> int:
-    """Publish the e-mails still waiting (see `unsent_ids`); returns how many."""
-    ids = unsent_ids(now=now or timezone.now())
+    """Publish the e-mails still waiting (see `unsent_ids`) and the text messages still waiting
+    (see `unsent_sms_ids`); returns how many e-mails (the text messages are logged)."""
+    now = now or timezone.now()
+    ids = unsent_ids(now=now)
     emails_publish_chunks(ids)
+    sms_ids = unsent_sms_ids(now=now) if sms_enabled() else []
+    for start in range(0, len(sms_ids), CHUNK):
+        if not sms_publish(sms_ids[start : start + CHUNK]):
+            break
+    if sms_ids:
+        log.info("sweep: %d text messages published again", len(sms_ids))
     return len(ids)
 
 

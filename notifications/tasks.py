@@ -19,8 +19,16 @@ def send_notice_emails(self, notice_ids: list[int]) -> int:
     return len(sent)
 
 
+@shared_task(name=services.SMS_TASK)
+def send_notice_sms(notice_ids: list[int]) -> int:
+    """Text a chunk of notices. No retry here: failed ones and those held back by the rate
+    limit stay for the sweep (a failed one at most `SMS_MAX_ATTEMPTS` times)."""
+    sent, _failed, _later = services.send_notice_sms_batch(notice_ids)
+    return len(sent)
+
+
 @shared_task(name="notifications.sweep")
 def sweep() -> int:
-    """Beat, every few minutes: publish the e-mails of notices still pending or failed, so a
-    broker outage delays messages and loses none."""
+    """Beat, every few minutes: publish the e-mails and text messages of notices still pending
+    or failed, so a broker outage delays messages and loses none."""
     return services.notices_sweep()

@@ -64,6 +64,7 @@ def notice_title(notice: Notice) -> str:
         Kind.REMIND_HOURS_SHORT: _("Reminder: your %(year)s study hours are short"),
         Kind.REMIND_RETURNED: _("Reminder: your returned %(year)s filing awaits you"),
         Kind.REMIND_FIRM_DIGEST: _("%(year)s filings awaiting your firm's review"),
+        Kind.REMIND_STUDY_HOURS: _("There is still time to complete your %(year)s study hours"),
         Kind.STATUS_ABNORMAL: _("Your %(year)s registry status is abnormal"),
         Kind.STATUS_NORMAL: _("Your %(year)s registry status is normal again"),
         Kind.FIRM_ABNORMAL: _("Managers of your firm are abnormal for %(year)s"),
@@ -111,6 +112,17 @@ def notice_body(notice: Notice) -> str:
             _("You still need %(hours)s study hours for the year.")
             % {"hours": _hours(p.get("needed"))},
             _deadline(p),
+        )
+    if kind == Kind.REMIND_STUDY_HOURS:
+        courses = [str(title) for title in p.get("courses") or []]
+        return _sentences(
+            _(
+                "You still need %(hours)s study hours for %(year)s; the year's study ends on 31 December."
+            )
+            % {"hours": _hours(p.get("needed")), "year": p.get("year", "")},
+            _("Courses still open to you: %(courses)s.") % {"courses": _("; ").join(courses)}
+            if courses
+            else _("See the course catalogue for the courses still open to you."),
         )
     if kind == Kind.REMIND_RETURNED:
         return _sentences(

@@ -16,6 +16,8 @@ from registry.models import RegistryStatus
 from registry.selectors import (
     conduct_record_list_for,
     credit_record_for,
+    current_filing_year,
+    manager_years,
     sees_all_reasons,
     status_counts_for,
     with_latest_status,
@@ -25,16 +27,29 @@ from training.selectors import compliance_for
 from .filters import FirmManagerFilter
 
 
+def _year_asked(request, default: int) -> int:
+    try:
+        year = int(request.GET.get("year", default))
+    except ValueError:
+        return default
+    return year if 2000 <= year <= timezone.localdate().year + 1 else default
+
+
 @manager_required
 def manager_dashboard(request):
-
     profile = roles_of(request.user).manager_profile
+    # The year being filed (last year's in the first quarter, until its deadline): the same
+    # default as the hours and filing pages (`current_filing_year`); ?year= switches.
+    in_view = current_filing_year(manager=profile, today=timezone.localdate())
+    year = _year_asked(request, in_view)
     return render(
         request,
         "overview/manager_dashboard.html",
         {
             "profile": profile,
-            "compliance": compliance_for(manager=profile, year=timezone.localdate().year),
+            "year": year,
+            "years": sorted(manager_years(manager=profile) | {in_view, year}, reverse=True),
+            "compliance": compliance_for(manager=profile, year=year),
             "credit": credit_record_for(
                 manager=profile,
                 conduct=conduct_record_list_for(user=request.user),

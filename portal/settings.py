@@ -191,6 +191,16 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="物业管理员执业登记 <noreply@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
+# --- Text messages (SMS) ---------------------------------------------------------------------------
+# The backend as a URL (core/sms.py): console:// prints, file:///path appends to a file, an
+# http(s):// URL is the SMS gateway; empty: no text messages. Development prints them.
+SMS_URL = env.str("SMS_URL", default="console://" if DEBUG else "")
+SMS_API_KEY = env.str("SMS_API_KEY", default="")
+SMS_SIGN = env.str("SMS_SIGN", default="物业管理员执业登记")
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=5.0)
+# Text messages sent per minute, all workers together; beyond it they wait for the sweep.
+SMS_RATE_PER_MINUTE = env.int("SMS_RATE_PER_MINUTE", default=60)
+
 # --- Internationalisation ------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -274,6 +284,15 @@ CELERY_BEAT_SCHEDULE: dict = {
 REGISTRY_REMINDER_DAYS_BEFORE_CLOSE = env.list(
     "REGISTRY_REMINDER_DAYS_BEFORE_CLOSE", cast=int, default=[30, 14, 7, 3, 1]
 )
+
+#: During the study year, managers short of the year's hours are reminded on these days (MM-DD,
+#: comma-separated) with the hours still needed and courses still open to them.
+REGISTRY_STUDY_REMINDER_DATES = env.list(
+    "REGISTRY_STUDY_REMINDER_DATES", default=["09-01", "11-01", "12-01"]
+)
+#: A manager may start the year's filing (a draft, its proofs uploaded) from this day of the
+#: filing year (MM-DD), before the window opens; submitting still waits for the window.
+REGISTRY_PREPARE_FROM = env.str("REGISTRY_PREPARE_FROM", default="10-01")
 
 # --- Look-ups by ID number and providers' reports ---------------------------------------------
 #: Look-ups of a person by ID number (a firm's offer, the ID-number searches, the sign-up) allowed

@@ -13,3 +13,12 @@ class RegistryConfig(AppConfig):
         from .models import StatusReason
 
         reason_labels_register(StatusReason.choices)
+
+        # The study-hours pages (training, below) open on the year being filed: one rule.
+        from training.selectors import year_in_view_rule_register
+
+        from .selectors import current_filing_year
+
+        year_in_view_rule_register(
+            lambda manager, today: current_filing_year(manager=manager, today=today)
+        )

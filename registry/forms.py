@@ -6,9 +6,38 @@ from core.uploads import PrivateFileField
 from .models import FilingProof
 
 
+class _MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class ProofFilesField(PrivateFileField):
+    """One file or several photos (the pages of one proof); each checked like any upload.
+    Cleans to a list of files."""
+
+    #: Photos from the camera or the gallery, or a PDF (the server judges the content).
+    ACCEPT = "image/*,application/pdf"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", _MultipleFileInput())
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs["accept"] = self.ACCEPT
+        return attrs
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            if not data:
+                return [single(None, initial)]  # "required"
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
 class ProofUploadForm(forms.Form):
     kind = forms.ChoiceField(label=_("Proof"), choices=FilingProof.Kind.choices)
-    file = PrivateFileField(
+    file = ProofFilesField(
         label=_("File (PDF, JPEG or PNG, at most 10 MB)"),
         help_text=_("A clear photo taken with your phone is fine."),
     )

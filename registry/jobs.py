@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
 from django.db.models import (
     Count,
@@ -46,7 +47,7 @@ from notifications.services import (
     notices_insert_from,
     unsent_ids,
 )
-from training.selectors import with_compliance
+from training.selectors import courses_still_open, with_compliance
 
 from .models import (
     AnnualFiling,
@@ -63,6 +64,7 @@ JOB_KINDS = (
     Kind.REMIND_HOURS_SHORT,
     Kind.REMIND_RETURNED,
     Kind.REMIND_FIRM_DIGEST,
+    Kind.REMIND_STUDY_HOURS,
     Kind.STATUS_ABNORMAL,
     Kind.FIRM_ABNORMAL,
 )
@@ -89,8 +91,9 @@ def reminders_run(*, day: dt.date, queue: bool = True) -> RunResult:
     For each scope whose window is open on `day`, the latest milestone due (see
     `Scope.due_milestone`) to managers who have not submitted, to those short of hours, and to
     those whose returned filing waits for them; then one digest per firm reviewer with
-    filings waiting. The run also queues again the e-mails of earlier runs still pending or
-    failed."""
+    filings waiting; during the study year, on `REGISTRY_STUDY_REMINDER_DATES`, the managers
+    short of the year's hours. The run also queues again the e-mails of earlier runs still
+    pending or failed."""
     result = RunResult()
     now = timezone.now()
     with transaction.atomic():
@@ -101,6 +104,10 @@ def reminders_run(*, day: dt.date, queue: bool = True) -> RunResult:
                 if due is None:
                     continue
                 _remind_managers(scope, day=day, milestone=due, now=now, result=result)
+        study_due = study_milestone_due(day, settings.REGISTRY_STUDY_REMINDER_DATES)
+        if study_due is not None:
+            for scope in scopes_for(day.year):
+                _remind_study_hours(scope, day=day, milestone=study_due, now=now, result=result)
         _remind_firms(day=day, now=now, result=result)
         result.to_send += unsent_ids(now=now, exclude=result.to_send)
         if queue:
@@ -179,6 +186,59 @@ def _remind_managers(
         short,
         reverse("training:study_hours") + f"?year={year}",
         needed=F("hours_needed"),
+    )
+
+
+#: A study reminder missed (the job did not run that day) is still sent this many days later.
+STUDY_REMINDER_CATCH_UP = dt.timedelta(days=7)
+
+
+def study_milestone_due(day: dt.date, dates: list[str]) -> str | None:
+    """The study reminder due on `day`, as its milestone ("study-09-01"): the latest of the
+    days ``MM-DD`` of `day`'s year on or before `day`, if it is at most a week old. As with
+    the filing reminders only the latest is sent after downtime; a reminder weeks late (a
+    manager registered in the autumn, the job down for a month) would only confuse, the next
+    date or the filing reminders will tell him."""
+    due = []
+    for text in dates:
+        month, dom = (int(part) for part in text.strip().split("-"))
+        on = dt.date(day.year, month, dom)
+        if on <= day:
+            due.append(on)
+    if not due or day - max(due) > STUDY_REMINDER_CATCH_UP:
+        return None
+    return f"study-{max(due):%m-%d}"
+
+
+def _remind_study_hours(
+    scope: Scope, *, day: dt.date, milestone: str, now, result: RunResult
+) -> None:
+    """During the study year (`scope.year` is `day`'s year): the managers short of the year's
+    hours, with the hours still needed and up to three courses still open to them. Once per
+    manager and milestone (the notice's key); nobody once the hours are met."""
+    if scope.rule is None:
+        return
+    year = scope.year
+    short = with_compliance(
+        scope.managers().filter(~Exists(filing_of_year(year).filter(status__in=SUBMITTED))),
+        rule=scope.rule,
+        year=year,
+    ).filter(hours_needed__gt=0)
+    courses = ArraySubquery(courses_still_open(day=day, year=year).values("title")[:3])
+    result.add(
+        Kind.REMIND_STUDY_HOURS,
+        notices_insert_from(
+            notice_rows(
+                short,
+                recipient="user_id",
+                kind=Kind.REMIND_STUDY_HOURS,
+                params=JSONObject(year=Value(year), needed=F("hours_needed"), courses=courses),
+                link=reverse("training:catalogue"),
+                year=year,
+                milestone=milestone,
+                now=now,
+            )
+        ),
     )
 
 

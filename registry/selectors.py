@@ -6,6 +6,7 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db.models import (
     BooleanField,
@@ -102,7 +103,19 @@ class Deadline:
         return self.window.closes_on
 
     def allows(self, day: dt.date) -> bool:
+        """Whether the filing can be submitted on `day`."""
         return self.window.opens_on <= day <= self.last_day
+
+    @property
+    def prepare_from(self) -> dt.date:
+        """The first day a draft can be started and its proofs uploaded: `REGISTRY_PREPARE_FROM`
+        of the filing year (1 October by default), or the window's opening if that is earlier."""
+        month, day = (int(part) for part in settings.REGISTRY_PREPARE_FROM.split("-"))
+        return min(dt.date(self.window.year, month, day), self.window.opens_on)
+
+    def allows_preparing(self, day: dt.date) -> bool:
+        """Whether a draft can be started on `day`: from `prepare_from` to the last day."""
+        return self.prepare_from <= day <= self.last_day
 
 
 def current_filing_year(*, manager: ManagerProfile, today: dt.date) -> int:
@@ -111,6 +124,47 @@ def current_filing_year(*, manager: ManagerProfile, today: dt.date) -> int:
     if today <= deadline_for(manager=manager, year=today.year - 1).last_day:
         return today.year - 1
     return today.year
+
+
+@dataclass(frozen=True)
+class FilingInView:
+    """The year a manager's pages show (the year being filed) with its deadline and filing:
+    what the banner "N days left, file now" on every manager page is made of."""
+
+    year: int
+    deadline: Deadline
+    filing: AnnualFiling | None
+    today: dt.date
+
+    @property
+    def days_left(self) -> int:
+        return (self.deadline.last_day - self.today).days
+
+    @property
+    def window_open(self) -> bool:
+        return self.deadline.allows(self.today)
+
+    @property
+    def needs_filing(self) -> bool:
+        """The window is open and the manager has still to submit (nothing, a draft, a return)."""
+        return self.window_open and (self.filing is None or self.filing.is_editable)
+
+
+def filing_in_view(*, manager: ManagerProfile, today: dt.date) -> FilingInView:
+    year = current_filing_year(manager=manager, today=today)
+    return FilingInView(
+        year=year,
+        deadline=deadline_for(manager=manager, year=year),
+        filing=AnnualFiling.objects.filter(manager=manager, year=year).first(),
+        today=today,
+    )
+
+
+def manager_years(*, manager: ManagerProfile) -> set[int]:
+    """The years a manager has anything in: a filing or a study record (the year pickers)."""
+    return set(manager.filings.values_list("year", flat=True)) | {
+        d.year for d in manager.study_records.dates("completed_on", "year")
+    }
 
 
 def deadline_for(*, manager: ManagerProfile, year: int) -> Deadline:
@@ -155,6 +209,51 @@ def filing_of(*, manager: ManagerProfile, year: int) -> AnnualFiling | None:
         .select_related("firm", "jurisdiction")
         .first()
     )
+
+
+#: Proofs that do not change from one year to the next: offered again ("use last year's").
+REUSABLE_PROOF_KINDS = (
+    FilingProof.Kind.ID_CARD,
+    FilingProof.Kind.DIPLOMA,
+    FilingProof.Kind.TITLE,
+)
+
+
+def reusable_proofs(*, filing: AnnualFiling, exclude_in_use: bool = True) -> dict[str, FilingProof]:
+    """The document wallet: by kind, the proofs of the manager's latest **approved** earlier
+    filing that this filing can use again (ID card, diploma, title certificate), leaving out
+    those this filing already uses.
+
+    Only an approved filing's proofs: a returned filing's proofs (even those current at the
+    return) may be what the reviewer asked to correct, and a filing still under review has not
+    been accepted; the proofs current when the filing was approved are the ones accepted."""
+    previous = (
+        AnnualFiling.objects.filter(
+            manager_id=filing.manager_id,
+            year__lt=filing.year,
+            status=AnnualFiling.Status.APPROVED,
+        )
+        .order_by("-year")
+        .first()
+    )
+    if previous is None:
+        return {}
+    in_use = (
+        set(
+            FilingProof.objects.filter(filing=filing, replaced_at__isnull=True).values_list(
+                "file", flat=True
+            )
+        )
+        if exclude_in_use
+        else set()
+    )
+    return {
+        proof.kind: proof
+        for proof in FilingProof.objects.filter(
+            filing=previous, replaced_at__isnull=True, kind__in=REUSABLE_PROOF_KINDS
+        ).select_related("filing")
+        if proof.file.name not in in_use
+    }
 
 
 def filing_detail(filing: AnnualFiling) -> AnnualFiling:

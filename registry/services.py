@@ -22,6 +22,7 @@ from accounts.roles import Role, roles_of
 from accounts.selectors import current_employment, manager_list_for
 from core.bulk import decide_each
 from core.errors import DomainError
+from core.pages import images_to_pdf
 from core.uploads import validate_upload
 from notifications.models import EVENT_PREFIX, Notice
 from notifications.routing import bureau_reviewers, firm_reviewers
@@ -228,7 +229,15 @@ def filing_start(*, actor: User, year: int) -> AnnualFiling:
         raise DomainError(_("Complete your profile first."), code="profile")
     deadline = selectors.deadline_for(manager=manager, year=year)
     today = timezone.localdate()
-    if not deadline.allows(today):
+    # Preparing starts before the window opens (the draft and its proofs); submitting waits
+    # for the window (`filing_submission_errors`).
+    if not deadline.allows_preparing(today):
+        if today < deadline.prepare_from:
+            raise DomainError(
+                _("The %(year)s filing can be prepared from %(date)s.")
+                % {"year": year, "date": _date(deadline.prepare_from)},
+                code="window",
+            )
         raise _window_error(deadline, today)
     try:
         with transaction.atomic():
@@ -283,13 +292,7 @@ def filing_proof_upload(
     mime = getattr(file, "detected_mime", None) or validate_upload(file)
     with transaction.atomic():
         filing = _own_editable(actor, filing)
-        now = timezone.now()
-        for old in FilingProof.objects.select_for_update().filter(
-            filing=filing, kind=kind, replaced_at__isnull=True
-        ):
-            old.replaced_at = now
-            old._change_reason = "replaced"  # noqa: SLF001
-            old.save(update_fields=["replaced_at"])
+        _proof_retire(filing, kind)
         proof = FilingProof(
             filing=filing,
             kind=kind,
@@ -301,6 +304,71 @@ def filing_proof_upload(
         )
         proof._detected_mime = mime  # noqa: SLF001 (PrivateUploadTo reads it)
         proof.file.save(proof.original_name, file, save=False)
+        proof.save()
+    return proof
+
+
+def filing_proof_upload_pages(
+    *, actor: User, filing: AnnualFiling, kind: str, files: list
+) -> FilingProof:
+    """Add a proof from one file (stored as it is) or from several photos, e.g. the two sides
+    of an ID card: turned upright, downscaled and combined into one PDF (`core.pages`), which
+    is then checked and stored like any uploaded PDF (`filing_proof_upload`)."""
+    if len(files) == 1:
+        return filing_proof_upload(actor=actor, filing=filing, kind=kind, file=files[0])
+    if kind not in FilingProof.Kind.values:
+        raise DomainError(_("Unknown kind of proof."), code="kind")
+    _own_editable_check(actor, filing)  # refuse before the work of combining
+    return filing_proof_upload(actor=actor, filing=filing, kind=kind, file=images_to_pdf(files))
+
+
+def _own_editable_check(actor: User, filing: AnnualFiling) -> None:
+    with transaction.atomic():
+        _own_editable(actor, filing)
+
+
+def _proof_retire(filing: AnnualFiling, kind: str) -> None:
+    """Mark the filing's current proof of `kind` replaced (it stays, with its file)."""
+    now = timezone.now()
+    for old in FilingProof.objects.select_for_update().filter(
+        filing=filing, kind=kind, replaced_at__isnull=True
+    ):
+        old.replaced_at = now
+        old._change_reason = "replaced"  # noqa: SLF001
+        old.save(update_fields=["replaced_at"])
+
+
+def filing_proof_reuse(*, actor: User, filing: AnnualFiling, kind: str) -> FilingProof:
+    """Use last year's proof of `kind` again (the document wallet, `selectors.reusable_proofs`:
+    ID card, diploma or title certificate of the latest approved earlier filing).
+
+    A new current proof of this filing that points to the same stored file (no copy; the
+    earlier filing's proof is untouched, the replaced one of this filing stays in the history).
+    A second tap finds the file already in use and returns the current proof."""
+    with transaction.atomic():
+        filing = _own_editable(actor, filing)
+        source = selectors.reusable_proofs(filing=filing, exclude_in_use=False).get(kind)
+        current = FilingProof.objects.filter(
+            filing=filing, kind=kind, replaced_at__isnull=True
+        ).first()
+        if source is not None and current is not None and current.file.name == source.file.name:
+            return current  # already in use (a double tap)
+        if source is None:
+            raise DomainError(
+                _("There is no proof of this kind from an approved earlier filing to use."),
+                code="reuse",
+            )
+        _proof_retire(filing, kind)
+        proof = FilingProof(
+            filing=filing,
+            kind=kind,
+            file=source.file.name,  # the same stored file: nothing is copied or re-uploaded
+            original_name=source.original_name,
+            mime=source.mime,
+            size=source.size,
+            uploaded_by=actor,
+        )
+        proof._change_reason = f"reused from the {source.filing.year} filing"  # noqa: SLF001
         proof.save()
     return proof
 

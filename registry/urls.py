@@ -11,6 +11,7 @@ urlpatterns = [
     path(
         "filings/<int:pk>/proofs/transcript/", views.proof_use_transcript, name="proof_transcript"
     ),
+    path("filings/<int:pk>/proofs/reuse/", views.proof_reuse, name="proof_reuse"),
     path("filings/<int:pk>/submit/", views.filing_submit, name="filing_submit"),
     path("filings/<int:pk>/withdraw/", views.filing_withdraw, name="filing_withdraw"),
     path("filings/<int:pk>/certificate/", views.filing_certificate, name="filing_certificate"),

@@ -78,11 +78,10 @@ def my_filing(request):
     deadline = selectors.deadline_for(manager=manager, year=year)
     context = {
         "year": year,
-        "years": sorted(
-            set(manager.filings.values_list("year", flat=True)) | {current, year}, reverse=True
-        ),
+        "years": sorted(selectors.manager_years(manager=manager) | {current, year}, reverse=True),
         "deadline": deadline,
         "window_open": deadline.allows(today),
+        "can_start": deadline.allows_preparing(today),
         "employment": current_employment(manager=manager),
         "filing": None,
     }
@@ -99,6 +98,7 @@ def my_filing(request):
                 else []
             ),
             upload_form=ProofUploadForm(),
+            reusable=selectors.reusable_proofs(filing=filing) if filing.is_editable else {},
             can_withdraw=filing.status == AnnualFiling.Status.AWAITING_FIRM,
         )
     return render(request, "registry/filing_manager.html", context)
@@ -128,8 +128,8 @@ def proof_upload(request, pk):
         kind = form.cleaned_data["kind"]
         _act(
             request,
-            lambda: services.filing_proof_upload(
-                actor=request.user, filing=filing, kind=kind, file=form.cleaned_data["file"]
+            lambda: services.filing_proof_upload_pages(
+                actor=request.user, filing=filing, kind=kind, files=form.cleaned_data["file"]
             ),
             _("%(kind)s uploaded.") % {"kind": FilingProof.Kind(kind).label},
         )
@@ -146,6 +146,21 @@ def _own_filing_action(request, pk: int, service, success: str):
     filing = selectors.filing_get_for(user=request.user, pk=pk)
     _act(request, lambda: service(actor=request.user, filing=filing), success)
     return redirect(_my_filing_url(filing))
+
+
+@manager_required
+@require_POST
+def proof_reuse(request, pk):
+    """Use last year's proof of a kind again (the document wallet)."""
+    kind = request.POST.get("kind", "")
+    if kind not in selectors.REUSABLE_PROOF_KINDS:
+        raise Http404
+    return _own_filing_action(
+        request,
+        pk,
+        lambda actor, filing: services.filing_proof_reuse(actor=actor, filing=filing, kind=kind),
+        _("%(kind)s: last year's file is used.") % {"kind": FilingProof.Kind(kind).label},
+    )
 
 
 @manager_required

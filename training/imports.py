@@ -579,12 +579,12 @@ def _check_rows(
             score = _parse_decimal(score_text)
             if score is None or not (0 <= score <= 100):
                 err("成绩", _("The score must be a number from 0 to 100."))
-        if manager is not None and course is not None:
-            key = (manager.pk, course.pk)
+        if manager is not None and course is not None and completed is not None:
+            key = (manager.pk, course.pk, completed.year)
             if key in seen:
                 err(
                     "课程编号",
-                    _("The same person and course already appear in row %(row)s.")
+                    _("The same person and course in the same year already appear in row %(row)s.")
                     % {"row": seen[key]},
                 )
             else:
@@ -613,11 +613,14 @@ def _plan(*, provider: Provider, rows: list[_Row]) -> _Plan:
     """What the checked rows change, decided inside the import's transaction: new records,
     replaced ones, rows already recorded and rows left unchanged."""
     plan = _Plan()
+    # A course counts once per manager and year (a yearly course taken again counts again):
+    # a row matches the record of the same person, course and year of completion.
     existing = {
-        (r.manager_id, r.course_id): r
+        (r.manager_id, r.course_id, r.completed_on.year): r
         for r in StudyRecord.objects.select_for_update().filter(
             manager_id__in={row.manager.pk for row in rows},
             course_id__in={row.course.pk for row in rows},
+            completed_on__year__in={row.completed_on.year for row in rows},
         )
     }
     filed: dict[tuple[int, int], bool] = {}
@@ -631,7 +634,7 @@ def _plan(*, provider: Provider, rows: list[_Row]) -> _Plan:
     home = provider.jurisdiction.path
     for row in rows:
         manager = row.manager
-        current = existing.get((manager.pk, row.course.pk))
+        current = existing.get((manager.pk, row.course.pk, row.completed_on.year))
         if current is not None:
             replaces = (current.assessment == StudyRecord.Assessment.FAILED and row.passed) or (
                 # The provider's report wins over the manager's own report of the same course

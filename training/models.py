@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -259,11 +260,17 @@ class StudyRecord(models.Model):
         verbose_name_plural = _("study records")
         ordering = ["-completed_on", "-pk"]
         constraints = [
+            # A yearly course keeps its code: taken again in another year it counts again,
+            # within one year it counts once (and a provider's report twice adds nothing).
             models.UniqueConstraint(
-                fields=["manager", "course"],
+                "manager",
+                "course",
+                ExtractYear("completed_on"),
                 condition=models.Q(course__isnull=False),
-                name="course_counts_once_per_manager",
-                violation_error_message=_("This course is already recorded for this manager."),
+                name="course_counts_once_per_manager_and_year",
+                violation_error_message=_(
+                    "This course is already recorded for this manager in that year."
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(hours__gt=0),

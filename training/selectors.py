@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
     Case,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -211,6 +213,30 @@ def course_catalogue(*, search: str = "", category: str = "", mode: str = "") ->
     return CourseFilter({"q": search, "category": category, "mode": mode}, queryset=qs).qs
 
 
+def courses_still_open(*, day: dt.date, year: int) -> QuerySet[Course]:
+    """Courses a manager (`OuterRef("pk")`, for a subquery on managers) can still take for
+    `year` on `day`: of a provider approved then, not ended, not already recorded by him that
+    year; the soonest first."""
+    return (
+        Course.objects.filter(
+            Q(provider__approved_until__isnull=True) | Q(provider__approved_until__gte=day),
+            provider__status=Provider.Status.APPROVED,
+            end_date__gte=day,
+            start_date__lte=dt.date(year, 12, 31),
+        )
+        .exclude(
+            Exists(
+                StudyRecord.objects.filter(
+                    manager=OuterRef(OuterRef("pk")),
+                    course=OuterRef("pk"),
+                    completed_on__year=year,
+                )
+            )
+        )
+        .order_by("start_date", "pk")
+    )
+
+
 def study_record_list_for(*, user: User) -> QuerySet[StudyRecord]:
     """Records a user may see: a manager his own, a firm's staff those of its current managers,
     bureau staff those of their jurisdiction's managers."""
@@ -242,3 +268,31 @@ def provider_report_list_for(*, user: User) -> QuerySet[ProviderReport]:
 
 def provider_report_get_for(*, user: User, pk: int) -> ProviderReport:
     return get_object_or_404(provider_report_list_for(user=user), pk=pk)
+
+
+# --- the year in view ------------------------------------------------------------------------
+
+_year_in_view_rule: Callable[[ManagerProfile, dt.date], int] | None = None
+
+
+def year_in_view_rule_register(rule: Callable[[ManagerProfile, dt.date], int]) -> None:
+    """Hand down the rule of "which year a manager's pages show" (see `study_year_in_view`)."""
+    global _year_in_view_rule  # set once at start-up, like the reason labels
+    _year_in_view_rule = rule
+
+
+def study_year_in_view(*, manager: ManagerProfile, today: dt.date) -> int:
+    """The year a manager's pages open on when no year is asked for: the year being filed.
+
+    In the first quarter, while last year's filing window is still open for the manager (his
+    jurisdiction's window, or his extension), that is last year; after its deadline, this year.
+    The overview, the study-hours page and the filing page must agree on it.
+
+    Why the rule is handed down: it depends on filing windows and extensions, which are the
+    registry's, and this app sits below the registry (it may not import it, not even inside a
+    function). So the registry registers its one rule (`registry.selectors.current_filing_year`)
+    at start-up (`RegistryConfig.ready`, as it hands its reason labels to the notices), and the
+    pages of this app ask here. Without a registry (never in the project) the calendar year."""
+    if _year_in_view_rule is None:
+        return today.year
+    return _year_in_view_rule(manager, today)

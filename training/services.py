@@ -62,12 +62,21 @@ def _own_record_errors(
     errors = study_record_rule_errors(
         course=course, completed_on=data.get("completed_on"), hours=data.get("hours")
     )
-    if course is not None:
-        duplicate = StudyRecord.objects.filter(manager=manager, course=course)
+    completed_on = data.get("completed_on")
+    if course is not None and completed_on is not None:
+        # Once per course and year: a yearly course taken again next year counts again.
+        duplicate = StudyRecord.objects.filter(
+            manager=manager, course=course, completed_on__year=completed_on.year
+        )
         if exclude_pk:
             duplicate = duplicate.exclude(pk=exclude_pk)
         if duplicate.exists():
-            errors.append(("course", _("This course is already in your records; it counts once.")))
+            errors.append(
+                (
+                    "course",
+                    _("This course is already in your records for that year; it counts once."),
+                )
+            )
     if not has_certificate:
         errors.append(("certificate", _("Attach the certificate (PDF, JPEG or PNG).")))
     return errors
@@ -169,7 +178,8 @@ def study_record_save(
                 record.save()
         except IntegrityError as exc:
             raise DomainError(
-                _("This course is already in your records; it counts once."), code="duplicate"
+                _("This course is already in your records for that year; it counts once."),
+                code="duplicate",
             ) from exc
     return record
 

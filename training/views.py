@@ -23,12 +23,13 @@ from .filters import ComplianceFilter, CourseFilter
 from .forms import ReportUploadForm, StudyRecordForm
 
 
-def _year(request) -> int:
+def _year(request, default: int | None = None) -> int:
+    default = default if default is not None else timezone.localdate().year
     try:
         year = int(request.GET.get("year", ""))
     except ValueError:
-        year = timezone.localdate().year
-    return year if 2000 <= year <= 2100 else timezone.localdate().year
+        year = default
+    return year if 2000 <= year <= 2100 else default
 
 
 # --- manager -------------------------------------------------------------------------------------
@@ -37,7 +38,8 @@ def _year(request) -> int:
 @manager_required
 def study_hours(request):
     manager = roles_of(request.user).manager_profile
-    year = _year(request)
+    in_view = selectors.study_year_in_view(manager=manager, today=timezone.localdate())
+    year = _year(request, default=in_view)
     records = list(
         selectors.study_record_list_for(user=request.user).filter(completed_on__year=year)
     )
@@ -54,7 +56,7 @@ def study_hours(request):
                 "completed_on", "year"
             )
         }
-        | {timezone.localdate().year, year},
+        | {timezone.localdate().year, in_view, year},
         reverse=True,
     )
     return render(

@@ -382,6 +382,12 @@ MATRIX.update(
             "data": lambda w: {"kind": "id_card", "file": f.upload()},
             "expect": MANAGER_ONLY_POST,
         },
+        "registry:proof_reuse": {
+            "method": "post",
+            "args": lambda w: [_filing(w, "draft").pk],
+            "data": lambda w: {"kind": "id_card"},
+            "expect": MANAGER_ONLY_POST,
+        },
         "registry:proof_transcript": {
             "method": "post",
             "args": lambda w: [_filing(w, "draft").pk],

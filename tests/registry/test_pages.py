@@ -1,15 +1,21 @@
 """The filing pages as each role uses them."""
 
+import datetime as dt
 import shutil
 import subprocess
+from zoneinfo import ZoneInfo
 
+import pikepdf
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from core.pages import images_to_pdf
 from registry import services
 from registry.models import AnnualFiling, FilingProof
 from tests import factories as f
+from tests.core.test_pages import jpeg
 
 from .conftest import YEAR
 
@@ -25,6 +31,19 @@ def test_manager_starts_and_sees_the_checklist(filing_world, as_user):
     html = my_filing(client).content.decode()
     assert html.count("bi-circle text-danger") == 5
     assert "submit-problems" in html
+
+
+def test_before_the_window_the_page_offers_to_prepare_the_filing(world, as_user):
+    with time_machine.travel(dt.datetime(2030, 10, 2, 12, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        client = as_user(world.manager.user)  # logged in then: a session does not last years
+        html = my_filing(client, 2030).content.decode()
+        assert "start-filing" in html and "prepare-early" in html
+        response = client.post(reverse("registry:filing_start"), {"year": 2030})
+        assert response.status_code == 302
+        html = my_filing(client, 2030).content.decode()
+    assert AnnualFiling.objects.filter(manager=world.manager, year=2030).exists()
+    # Submitting waits for the window: the page says so and the button is off.
+    assert "submit-problems" in html and "2031" in html
 
 
 def test_manager_uploads_a_phone_photo_as_a_proof(draft, filing_world, as_user):
@@ -246,3 +265,43 @@ def test_posting_the_admin_change_form_changes_nothing(forwarded, filing_world, 
     forwarded.refresh_from_db()
     assert forwarded.status == AnnualFiling.Status.AWAITING_BUREAU
     assert forwarded.history.count() == history
+
+
+def test_two_phone_photos_are_stored_as_one_pdf_proof(draft, filing_world, as_user):
+    client = as_user(filing_world.manager.user)
+    response = client.post(
+        reverse("registry:proof_upload", args=[draft.pk]),
+        {
+            "kind": "id_card",
+            "file": [
+                jpeg("IMG_0001.jpg", (300, 200), orientation=6),
+                jpeg("IMG_0002.jpg", (300, 200), orientation=6),
+            ],
+        },
+    )
+    assert response.status_code == 302
+    proof = FilingProof.objects.get(filing=draft, kind="id_card", replaced_at=None)
+    assert (proof.mime, proof.original_name) == ("application/pdf", "IMG_0001.pdf")
+    assert proof.file.name.endswith(".pdf")
+    with proof.file.open("rb") as stored, pikepdf.open(stored) as pdf:
+        assert len(pdf.pages) == 2
+    # The earlier single-file proof stays in the history.
+    assert FilingProof.objects.filter(filing=draft, kind="id_card").count() == 2
+
+
+def test_a_pdf_with_a_photo_is_refused_and_nothing_changes(draft, filing_world, as_user):
+    client = as_user(filing_world.manager.user)
+    before = FilingProof.objects.get(filing=draft, kind="contract", replaced_at=None)
+    pdf = images_to_pdf([jpeg("scan.jpg", (50, 50))]).read()
+    response = client.post(
+        reverse("registry:proof_upload", args=[draft.pk]),
+        {"kind": "contract", "file": [jpeg("p1.jpg", (50, 50)), f.upload("scan.pdf", pdf)]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert FilingProof.objects.get(filing=draft, kind="contract", replaced_at=None) == before
+
+
+def test_the_upload_control_takes_several_photos_or_a_pdf(draft, filing_world, as_user):
+    html = my_filing(as_user(filing_world.manager.user)).content.decode()
+    assert 'accept="image/*,application/pdf" multiple' in html

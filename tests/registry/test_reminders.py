@@ -338,6 +338,7 @@ def test_the_command_creates_and_sends_and_prints_the_counts(cycle, capsys):
         "remind_hours_short": ["1", "1"],
         "remind_returned": ["0", "0"],
         "remind_firm_digest": ["0", "0"],
+        "remind_study_hours": ["0", "0"],  # only in the study year (September to December)
         "status_abnormal": ["0", "0"],
         "firm_abnormal": ["0", "0"],
     }

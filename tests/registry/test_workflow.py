@@ -1,11 +1,11 @@
 """The filing workflow through its services: each transition, each refusal, the snapshot."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
 
 from accounts.models import Employment
 from accounts.services import profile_save
@@ -15,6 +15,8 @@ from registry.models import AnnualFiling, FilingExtension, FilingProof, FilingWi
 from tests import factories as f
 
 from .conftest import YEAR
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 S = AnnualFiling.Status
 
@@ -70,16 +72,59 @@ def test_one_filing_per_manager_and_year_is_a_database_rule(draft):
         AnnualFiling.objects.create(manager=draft.manager, year=draft.year)
 
 
-def test_cannot_start_before_the_window_opens(world):
-    FilingWindow.objects.create(
-        jurisdiction=world.county,
-        year=YEAR,
-        opens_on=timezone.localdate() + dt.timedelta(days=5),
-        closes_on=timezone.localdate() + dt.timedelta(days=50),
-    )
-    with pytest.raises(DomainError, match="opens on"):
-        services.filing_start(actor=world.manager.user, year=YEAR)
+def _noon(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, 12, tzinfo=SHANGHAI)
+
+
+def test_cannot_start_before_the_preparation_opens(world):
+    # The default window of 2030 opens on 2031-01-01; preparing starts on 2030-10-01.
+    with time_machine.travel(_noon(dt.date(2030, 9, 30)), tick=False):
+        with pytest.raises(DomainError, match="can be prepared from"):
+            services.filing_start(actor=world.manager.user, year=2030)
     assert not AnnualFiling.objects.exists()
+
+
+def test_a_draft_is_prepared_before_the_window_and_submitted_only_inside_it(world):
+    user = world.manager.user
+    with time_machine.travel(_noon(dt.date(2030, 10, 1)), tick=False):
+        filing = services.filing_start(actor=user, year=2030)
+        f.add_proofs(filing)
+        with pytest.raises(DomainError, match="window opens on"):
+            services.filing_submit(actor=user, filing=filing)
+        assert _state(filing) == (S.DRAFT, 1)
+    with time_machine.travel(_noon(dt.date(2030, 12, 31)), tick=False):
+        with pytest.raises(DomainError, match="window opens on"):
+            services.filing_submit(actor=user, filing=filing)
+    with time_machine.travel(_noon(dt.date(2031, 1, 1)), tick=False):
+        services.filing_submit(actor=user, filing=filing)
+    assert _state(filing) == (S.AWAITING_FIRM, 2)
+
+
+def test_preparing_follows_a_window_that_opens_before_october(world):
+    FilingWindow.objects.create(
+        jurisdiction=world.county, year=2030, opens_on="2030-09-15", closes_on="2030-12-31"
+    )
+    with time_machine.travel(_noon(dt.date(2030, 9, 14)), tick=False):
+        with pytest.raises(DomainError, match="can be prepared from"):
+            services.filing_start(actor=world.manager.user, year=2030)
+    with time_machine.travel(_noon(dt.date(2030, 9, 15)), tick=False):
+        assert services.filing_start(actor=world.manager.user, year=2030).status == S.DRAFT
+
+
+def test_cannot_start_after_the_deadline(world):
+    with time_machine.travel(_noon(dt.date(2031, 4, 1)), tick=False):
+        with pytest.raises(DomainError, match="window closed"):
+            services.filing_start(actor=world.manager.user, year=2030)
+    assert not AnnualFiling.objects.exists()
+
+
+def test_the_preparation_day_is_a_setting(world, settings):
+    settings.REGISTRY_PREPARE_FROM = "11-15"
+    with time_machine.travel(_noon(dt.date(2030, 11, 14)), tick=False):
+        with pytest.raises(DomainError, match="can be prepared from"):
+            services.filing_start(actor=world.manager.user, year=2030)
+    with time_machine.travel(_noon(dt.date(2030, 11, 15)), tick=False):
+        services.filing_start(actor=world.manager.user, year=2030)
 
 
 def test_submission_refused_with_every_reason_and_nothing_changes(filing_world):

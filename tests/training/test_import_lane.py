@@ -252,16 +252,19 @@ def test_a_submitted_year_is_not_changed_by_a_report(world, submitted_2026):
     assert compliance_for(manager=world.manager, year=2026).hours_year == before
 
 
-def test_a_report_does_not_move_a_record_out_of_a_submitted_year(world, submitted_2026):
+def test_a_report_of_another_year_leaves_the_submitted_years_record_alone(world, submitted_2026):
     provider = world.provider_user.provider_staff.provider
     course = make_course(provider, "XX2026-708", start=dt.date(2025, 1, 1))
     own = _own_record(world.manager, course)  # of 2026, a submitted year
-    # The provider reports the course as done in 2025 (an open year): the 2026 record stays.
+    # The provider reports the course as done in 2025 (an open year): a course counts once per
+    # year, so that is a record of 2025 of its own; the 2026 record stays as it was.
     result = import_file(world, csv_bytes([row_for(world.manager, course, dt.date(2025, 12, 20))]))
-    assert "filing for 2026 has been submitted" in result.skipped[0].message
+    assert result.ok, result.errors
+    assert not result.skipped
     own.refresh_from_db()
     assert (own.completed_on, own.source) == (dt.date(2026, 3, 10), "self")
-    assert result.created == result.updated == 0
+    assert (result.created, result.updated) == (1, 0)
+    assert StudyRecord.objects.get(manager=world.manager, completed_on__year=2025).course == course
 
 
 # --- the reader stops at the limit ---------------------------------------------------------------

@@ -661,3 +661,59 @@ def test_a_provider_report_is_not_lost_behind_a_self_report_that_does_not_count(
     own.refresh_from_db()
     # Either the provider's report makes the course count, or the provider is told why not.
     assert own.counts or result.errors
+
+
+# --- a yearly course taken again -------------------------------------------------------------------
+
+
+def test_the_same_course_reported_in_2025_and_2026_counts_in_both_years(
+    world, provider, time_machine
+):
+    time_machine.move_to(dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC))
+    yearly = make_course(provider, "YEARLY-1", start=dt.date(2025, 1, 1))
+    HoursRule.objects.create(jurisdiction=world.province, year=2025, annual_minimum=8)
+    HoursRule.objects.create(jurisdiction=world.province, year=2026, annual_minimum=8)
+    manager = world.manager
+    first = import_file(world, csv_bytes([row_for(manager, yearly, dt.date(2025, 5, 10))]))
+    second = import_file(
+        world, csv_bytes([row_for(manager, yearly, dt.date(2026, 5, 12))]), "next-year.csv"
+    )
+
+    assert (first.created, second.created, second.duplicates) == (1, 1, 0)
+    assert StudyRecord.objects.filter(manager=manager, course=yearly).count() == 2
+    assert compliance_for(manager=manager, year=2025).compliant
+    assert compliance_for(manager=manager, year=2026).compliant
+
+
+def test_a_report_of_two_years_imported_twice_adds_nothing_the_second_time(
+    world, provider, time_machine
+):
+    time_machine.move_to(dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC))
+    yearly = make_course(provider, "YEARLY-2", start=dt.date(2025, 1, 1))
+    manager = world.manager
+    rows = [
+        row_for(manager, yearly, dt.date(2025, 5, 10)),
+        row_for(manager, yearly, dt.date(2026, 5, 12)),
+    ]
+    first = import_file(world, csv_bytes(rows))
+    # The same completions in another file (another order): recognised, nothing added.
+    again = import_file(world, csv_bytes(list(reversed(rows))), "again.csv")
+
+    assert first.created == 2
+    assert (again.created, again.updated, again.duplicates) == (0, 0, 2)
+    assert StudyRecord.objects.filter(manager=manager, course=yearly).count() == 2
+
+
+def test_the_same_course_twice_in_one_year_in_one_file_is_refused(world, provider, time_machine):
+    time_machine.move_to(dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC))
+    yearly = make_course(provider, "YEARLY-3", start=dt.date(2025, 1, 1))
+    manager = world.manager
+    rows = [
+        row_for(manager, yearly, dt.date(2026, 3, 10)),
+        row_for(manager, yearly, dt.date(2026, 5, 12)),
+    ]
+    result = import_file(world, csv_bytes(rows))
+
+    assert not result.ok
+    assert "already appear in row 2" in " ".join(str(e.message) for e in result.errors)
+    assert not StudyRecord.objects.exists()

@@ -214,3 +214,16 @@ def test_transcript_is_a_chinese_pdf_with_the_registration_number(world, as_user
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+
+
+def test_the_same_course_in_another_year_counts_again(world, manager_client, course):
+    post_record(manager_client, course=course.pk, certificate=cert())
+    first = StudyRecord.objects.get()
+    StudyRecord.objects.filter(pk=first.pk).update(
+        completed_on=first.completed_on.replace(year=first.completed_on.year - 1)
+    )
+
+    response = post_record(manager_client, course=course.pk, certificate=cert())
+
+    assert "counts once" not in response.content.decode()
+    assert StudyRecord.objects.count() == 2
