@@ -1,7 +1,10 @@
-.PHONY: run test stop bench lint messages clean
+.PHONY: run dev test stop bench loadtest lint messages clean
 
-run:            ## set up and start the whole portal (web, worker, beat, PostgreSQL, Redis)
+run:            ## set up and start the whole portal as production serves it (gunicorn, DEBUG off)
 	@bash scripts/run.sh
+
+dev:            ## the same with Django's autoreloading development server and DEBUG on
+	@bash scripts/run.sh dev
 
 test:           ## set up from nothing and run the whole test suite on real PostgreSQL and Redis
 	@bash scripts/test.sh
@@ -11,6 +14,9 @@ stop:           ## stop whatever `make run` left running
 
 bench:          ## benchmarks (never part of `make test`); prints BENCH lines
 	@bash scripts/bench.sh
+
+loadtest:       ## Locust against gunicorn over seed_scale's province (never part of `make test`)
+	@bash scripts/loadtest.sh
 
 lint:           ## ruff, and the one-way layers (import-linter, pyproject.toml)
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports --no-cache

@@ -175,7 +175,9 @@ if not DEBUG and ACCOUNT_EMAIL_VERIFICATION != "mandatory":
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="[物业管理员执业登记] ")
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = env.str(
+    "ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="http" if DEBUG else "https"
+)
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="物业管理员执业登记")
@@ -322,6 +324,9 @@ PUBLIC_VERIFY_RATE = env.str("PUBLIC_VERIFY_RATE", default="60/m,1000/d")
 # /healthz checks the Celery workers only for staff or a request whose X-Health-Token header
 # carries this token (empty: staff only).
 HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
+# A bare template view at /__bare__/ (portal.views.bare), mounted only when set: the machine's
+# limit that `make loadtest` and wrk compare the pages with. Never in a deployment.
+PORTAL_BARE_VIEW = env.bool("PORTAL_BARE_VIEW", default=False)
 
 # --- Security ------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -333,8 +338,10 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Only a local run over plain http on 127.0.0.1 (scripts/run.sh, `make loadtest`) turns
+    # these off; a deployment keeps the defaults and `check --deploy` stays clean.
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)

@@ -24,6 +24,13 @@ def home(request):
     return render(request, "portal/landing.html")
 
 
+@require_GET
+def bare(request):
+    """A minimal template through the whole middleware stack: what serving a page costs before
+    the portal does any work (mounted only with PORTAL_BARE_VIEW, see portal/urls.py)."""
+    return render(request, "portal/bare.html")
+
+
 @never_cache
 @require_GET
 def healthz(request):
