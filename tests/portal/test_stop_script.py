@@ -106,5 +106,8 @@ def test_stop_uses_no_name_pattern():
     ]
     assert not [line for line in code if "pkill" in line or "killall" in line]
     run = (SCRIPTS / "run.sh").read_text()
+    # run.sh records each process it starts with `started <name> <pid>`, which writes
+    # var/run/<name>.pid.
+    assert '"$VAR/run/$1.pid"' in run
     for name in ("web", "worker", "beat"):
-        assert f'"$VAR/run/{name}.pid"' in run, f"run.sh writes no pid file for {name}"
+        assert f"started {name} $!" in run, f"run.sh writes no pid file for {name}"
