@@ -21,6 +21,7 @@ class Notice(models.Model):
         FILING_FORWARDED = "filing_forwarded", _("Filing forwarded to the bureau")
         FILING_RETURNED = "filing_returned", _("Filing returned")
         FILING_APPROVED = "filing_approved", _("Filing approved")
+        FILING_EXTENDED = "filing_extended", _("Filing deadline extended")
         # Reminders of the daily job (unique per recipient, year, kind and milestone).
         REMIND_NOT_SUBMITTED = "remind_not_submitted", _("Reminder: filing not submitted")
         REMIND_HOURS_SHORT = "remind_hours_short", _("Reminder: study hours short")

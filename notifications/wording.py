@@ -60,6 +60,7 @@ def notice_title(notice: Notice) -> str:
         Kind.FILING_FORWARDED: _("Your %(year)s filing was forwarded to the bureau"),
         Kind.FILING_RETURNED: _("The %(year)s filing of %(name)s was returned"),
         Kind.FILING_APPROVED: _("The %(year)s filing of %(name)s is approved"),
+        Kind.FILING_EXTENDED: _("Your %(year)s filing deadline was extended"),
         Kind.REMIND_NOT_SUBMITTED: _("Reminder: submit your %(year)s annual filing"),
         Kind.REMIND_HOURS_SHORT: _("Reminder: your %(year)s study hours are short"),
         Kind.REMIND_RETURNED: _("Reminder: your returned %(year)s filing awaits you"),
@@ -102,6 +103,11 @@ def notice_body(notice: Notice) -> str:
         return _("Reason: %(reason)s") % {"reason": p.get("reason", "")}
     if kind == Kind.FILING_APPROVED:
         return _("The filing certificate can be downloaded from the filing page.")
+    if kind == Kind.FILING_EXTENDED:
+        return _("New deadline: %(date)s. Reason: %(reason)s") % {
+            "date": _date(p.get("until", "")),
+            "reason": p.get("reason", ""),
+        }
     if kind == Kind.REMIND_NOT_SUBMITTED:
         return _sentences(
             _deadline(p),

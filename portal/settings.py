@@ -295,6 +295,11 @@ REGISTRY_STUDY_REMINDER_DATES = env.list(
 #: A manager may start the year's filing (a draft, its proofs uploaded) from this day of the
 #: filing year (MM-DD), before the window opens; submitting still waits for the window.
 REGISTRY_PREPARE_FROM = env.str("REGISTRY_PREPARE_FROM", default="10-01")
+#: A return in the last days of the window (REGISTRY_LATE_RETURN_DAYS, or after the close, when
+#: the filing was still under review) extends that manager's deadline by this many days; a filing
+#: window of a jurisdiction (inherited down the tree) may set its own number.
+REGISTRY_RETURN_GRACE_DAYS = env.int("REGISTRY_RETURN_GRACE_DAYS", default=7)
+REGISTRY_LATE_RETURN_DAYS = env.int("REGISTRY_LATE_RETURN_DAYS", default=7)
 
 # --- Look-ups by ID number and providers' reports ---------------------------------------------
 #: Look-ups of a person by ID number (a firm's offer, the ID-number searches, the sign-up) allowed

@@ -31,6 +31,7 @@ from core.uploads import PrivateFileField
 from training.selectors import compliance_for
 
 from . import selectors, services
+from .admin_triage import TriageAdminMixin
 from .display import snapshot_compliance, snapshot_rows
 from .forms import ReturnForm
 from .models import (
@@ -99,7 +100,7 @@ def _report(model_admin, request, results: list[tuple[AnnualFiling, str | None]]
 
 
 @admin.register(AnnualFiling)
-class AnnualFilingAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
+class AnnualFilingAdmin(TriageAdminMixin, ReviewOnlyAdminMixin, BureauScopedAdmin):
     list_display = [
         "manager_name",
         "year",
@@ -232,7 +233,10 @@ class AnnualFilingAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 services.filing_bureau_return(
-                    actor=request.user, filing=filing, reason=form.cleaned_data["reason"]
+                    actor=request.user,
+                    filing=filing,
+                    reason=form.cleaned_data["reason"],
+                    marks=form.marks(),
                 )
             except DomainError as exc:
                 for message in exc.messages:
@@ -271,6 +275,7 @@ class AnnualFilingAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
                 filings=queryset.select_related("manager"),
                 decide=services.filing_bureau_return,
                 reason=form.cleaned_data["reason"],
+                marks=form.marks(),
             )
             _report(
                 self,

@@ -29,6 +29,16 @@ class FilingWindow(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     opens_on = models.DateField(_("opens on"))
     closes_on = models.DateField(_("closes on"), help_text=_("The last day submissions are taken."))
+    return_grace_days = models.PositiveSmallIntegerField(
+        _("days given after a late return"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A filing returned in the last days of the window, or after the close while it was "
+            "under review, extends its manager's deadline by this many days. Empty: the "
+            "setting's default (7)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("filing window")
@@ -136,6 +146,20 @@ class AnnualFiling(models.Model):
     certificate_code = models.CharField(
         _("certificate code"), max_length=16, unique=True, null=True, blank=True
     )
+    # Triage (stored at submission and return, so the bureau's list filters without reading
+    # the snapshot): the hours were short when submitted; how many times it was returned.
+    hours_short_at_submission = models.BooleanField(_("hours short at submission"), default=False)
+    return_count = models.PositiveSmallIntegerField(_("times returned"), default=0)
+    # The official who is to review it ("my queue").
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_filings",
+    )
+    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -161,6 +185,7 @@ class AnnualFiling(models.Model):
             models.Index(fields=["status", "year"], name="filing_status_year_idx"),
             models.Index(fields=["firm", "status"], name="filing_firm_status_idx"),
             models.Index(fields=["jurisdiction", "status"], name="filing_jurisdiction_status_idx"),
+            models.Index(fields=["assigned_to", "status"], name="filing_assigned_status_idx"),
         ]
 
     def __str__(self) -> str:
@@ -200,6 +225,8 @@ class FilingProof(models.Model):
     )
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     replaced_at = models.DateTimeField(_("replaced"), null=True, blank=True)
+    # SHA-256 of the stored file, computed at upload: the same document under two managers.
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True, db_index=True)
 
     history = HistoricalRecords(verbose_name=_("proof change"))
 
@@ -460,3 +487,120 @@ class ConductRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.manager} · {self.get_kind_display()} · {self.summary}"
+
+
+# --- triage: correction marks, bulk approval jobs --------------------------------------------
+
+
+class ProofMark(models.Model):
+    """A proof a return asks the manager to correct, with the reviewer's note. Open until the
+    filing is submitted again, then kept as a record (`resolved_at`, `replaced`)."""
+
+    filing = models.ForeignKey(
+        AnnualFiling, verbose_name=_("filing"), on_delete=models.CASCADE, related_name="marks"
+    )
+    event = models.ForeignKey(
+        ReviewEvent, verbose_name=_("return"), on_delete=models.CASCADE, related_name="marks"
+    )
+    kind = models.CharField(_("proof"), max_length=16, choices=FilingProof.Kind.choices)
+    # The proof that was current at the return (None: it was missing).
+    proof = models.ForeignKey(
+        FilingProof,
+        verbose_name=_("marked file"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.TextField(_("what to correct"))
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resubmitted"), null=True, blank=True)
+    replaced = models.BooleanField(_("replaced before resubmission"), default=False)
+
+    class Meta:
+        verbose_name = _("correction mark")
+        verbose_name_plural = _("correction marks")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "kind"], name="one_mark_per_return_and_proof")
+        ]
+        indexes = [
+            models.Index(
+                fields=["filing"], name="proofmark_open_idx", condition=Q(resolved_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filing_id} {self.kind}"
+
+
+class BulkApprovalJob(models.Model):
+    """ "Approve every filing without a risk flag" of the list an official chose, run in the
+    background: one item per filing, with its outcome; the counts are the progress bar."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default="queued")
+    # What the official chose (the list's filters) and a digest of the filings it held: the
+    # same list asked twice (a double click) while the first job runs is that job.
+    query = models.CharField(_("list"), max_length=500, blank=True)
+    key = models.CharField(max_length=64, editable=False)
+    total = models.PositiveIntegerField(_("filings"), default=0)
+
+    class Meta:
+        verbose_name = _("bulk approval")
+        verbose_name_plural = _("bulk approvals")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "key"],
+                condition=~Q(state="done"),
+                name="one_open_bulk_approval_per_list",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_by} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class BulkApprovalItem(models.Model):
+    """One filing of a bulk approval: what it was when the job started, and what happened."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "", _("Waiting")
+        APPROVED = "approved", _("Approved")
+        SKIPPED = "skipped", _("Skipped")
+        CHANGED = "changed", _("Changed meanwhile, not approved")
+
+    job = models.ForeignKey(
+        BulkApprovalJob, verbose_name=_("job"), on_delete=models.CASCADE, related_name="items"
+    )
+    filing = models.ForeignKey(
+        AnnualFiling, verbose_name=_("filing"), on_delete=models.CASCADE, related_name="+"
+    )
+    seen_updated_at = models.DateTimeField()
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, default="", blank=True
+    )
+    note = models.TextField(_("why"), blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk approval item")
+        verbose_name_plural = _("bulk approval items")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "filing"], name="one_item_per_job_and_filing")
+        ]
+        indexes = [models.Index(fields=["job", "outcome"], name="bulkitem_job_outcome_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.filing_id} {self.outcome}"

@@ -47,6 +47,7 @@ from .models import (
     FilingExtension,
     FilingProof,
     FilingWindow,
+    ProofMark,
     RegistryStatus,
     ReviewEvent,
     StatusReason,
@@ -665,3 +666,17 @@ def filing_audit_trail(filing: AnnualFiling) -> list[AuditEntry]:
         )
     rows.sort(key=lambda r: r.when, reverse=True)
     return rows
+
+
+# --- correction marks of a return ------------------------------------------------------------
+
+
+def open_marks(filing: AnnualFiling) -> dict[str, ProofMark]:
+    """kind → the open correction mark of the filing's last return (one query): what its
+    manager must correct before submitting again."""
+    return {
+        mark.kind: mark
+        for mark in ProofMark.objects.filter(filing=filing, resolved_at__isnull=True).order_by(
+            "created_at", "pk"
+        )
+    }

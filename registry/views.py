@@ -100,6 +100,7 @@ def my_filing(request):
             upload_form=ProofUploadForm(),
             reusable=selectors.reusable_proofs(filing=filing) if filing.is_editable else {},
             can_withdraw=filing.status == AnnualFiling.Status.AWAITING_FIRM,
+            marks=selectors.open_marks(filing) if filing.is_editable else {},
         )
     return render(request, "registry/filing_manager.html", context)
 
@@ -364,7 +365,10 @@ def firm_filing_return(request, pk):
     done = _act(
         request,
         lambda: services.filing_firm_return(
-            actor=request.user, filing=filing, reason=form.cleaned_data["reason"]
+            actor=request.user,
+            filing=filing,
+            reason=form.cleaned_data["reason"],
+            marks=form.marks(),
         ),
         _("%(name)s's filing was returned with your reason.") % {"name": filing.manager.real_name},
     )
