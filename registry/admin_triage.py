@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db.models import F, Value
+from django.db.models import CharField, F, Value
 from django.db.models.functions import Coalesce, Concat, NullIf
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
@@ -120,8 +120,13 @@ class TriageAdminMixin:
         qs = triage.with_risk(super().get_queryset(request))
         return qs.annotate(
             assigned_label=Coalesce(
-                NullIf(Concat("assigned_to__last_name", "assigned_to__first_name"), Value("")),
+                NullIf(
+                    Concat("assigned_to__last_name", "assigned_to__first_name"),
+                    Value(""),
+                    output_field=CharField(),
+                ),
                 "assigned_to__email",
+                output_field=CharField(),
             )
         )
 
