@@ -147,7 +147,7 @@ class BulkExtensionForm(forms.Form):
     year = forms.IntegerField(label=_("Filing year"), min_value=2000, max_value=2100)
     until = forms.DateField(label=_("New deadline"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(
-        label=_("Reason"),
+        label=_("Reason for the extension"),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
         help_text=_("Each manager is told the new deadline and this reason."),

@@ -159,7 +159,7 @@ class AnnualFiling(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_filings",
     )
-    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -514,7 +514,7 @@ class ProofMark(models.Model):
     )
     note = models.TextField(_("what to correct"))
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
-    resolved_at = models.DateTimeField(_("resubmitted"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("closed at resubmission"), null=True, blank=True)
     replaced = models.BooleanField(_("replaced before resubmission"), default=False)
 
     class Meta:

@@ -75,11 +75,11 @@ def with_risk(filings: QuerySet[AnnualFiling]) -> QuerySet[AnnualFiling]:
         replaced_at__isnull=True,
         generated=False,
     )
-    # The same content under another manager (any filing, any year, replaced or not); the
+    # The same content as a current proof of another manager (any filing, any year); the
     # document wallet re-uses a manager's own file, which is not a duplicate.
-    elsewhere = FilingProof.objects.filter(content_hash=OuterRef("content_hash")).exclude(
-        filing__manager_id=OuterRef(OuterRef("manager_id"))
-    )
+    elsewhere = FilingProof.objects.filter(
+        content_hash=OuterRef("content_hash"), replaced_at__isnull=True
+    ).exclude(filing__manager_id=OuterRef(OuterRef("manager_id")))
     duplicate = (
         FilingProof.objects.filter(filing=OuterRef("pk"), replaced_at__isnull=True)
         .exclude(content_hash="")

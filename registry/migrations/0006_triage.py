@@ -97,7 +97,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('id_card', 'ID card'), ('diploma', 'Highest diploma'), ('title', 'Title or skill-level certificate'), ('ce', 'Continuing-education proof'), ('contract', 'Labour contract with the current firm')], max_length=16, verbose_name='proof')),
                 ('note', models.TextField(verbose_name='what to correct')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='time')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resubmitted')),
+                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at resubmission')),
                 ('replaced', models.BooleanField(default=False, verbose_name='replaced before resubmission')),
             ],
             options={
@@ -109,7 +109,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='annualfiling',
             name='assigned_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='assigned'),
+            field=models.DateTimeField(blank=True, null=True, verbose_name='assigned at'),
         ),
         migrations.AddField(
             model_name='annualfiling',
@@ -139,7 +139,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalannualfiling',
             name='assigned_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='assigned'),
+            field=models.DateTimeField(blank=True, null=True, verbose_name='assigned at'),
         ),
         migrations.AddField(
             model_name='historicalannualfiling',
