@@ -255,6 +255,11 @@ class TriageAdminMixin:
                 name="registry_annualfiling_bulk_result",
             ),
             path(
+                "bulk-approvals/<int:job>/continue/",
+                view(self.bulk_job_continue),
+                name="registry_annualfiling_bulk_continue",
+            ),
+            path(
                 "<int:pk>/assign/",
                 view(self.assign_view),
                 name="registry_annualfiling_assign",
@@ -320,6 +325,12 @@ class TriageAdminMixin:
                 "running": job.state != BulkApprovalJob.State.DONE,
             },
         )
+
+    def bulk_job_continue(self, request, job):
+        job = triage.bulk_approval_get_for(user=request.user, pk=job)
+        if request.method == "POST":
+            triage.bulk_approval_resume(actor=request.user, job=job)
+        return HttpResponseRedirect(reverse("admin:registry_annualfiling_bulk_job", args=[job.pk]))
 
     def bulk_job_result(self, request, job):
         job = triage.bulk_approval_get_for(user=request.user, pk=job)

@@ -369,6 +369,16 @@ def _decide_item(item: BulkApprovalItem, actor: User) -> tuple[str, str]:
     return Outcome.APPROVED, ""
 
 
+def bulk_approval_resume(*, actor: User, job: BulkApprovalJob) -> bool:
+    """Publish the job's task again (a worker died, the broker lost it): it takes up the items
+    still waiting; running it twice is harmless. False if the job is done."""
+    if job.created_by_id != actor.pk and not actor.is_superuser:
+        raise PermissionDenied
+    if job.state == BulkApprovalJob.State.DONE:
+        return False
+    return publish(BULK_APPROVAL_TASK, [job.pk])
+
+
 def bulk_approval_get_for(*, user: User, pk: int) -> BulkApprovalJob:
     """A job of the user's own (an administrator: any); 404 otherwise."""
     jobs = BulkApprovalJob.objects.all()

@@ -549,3 +549,23 @@ def test_the_bureau_list_with_triage_is_constant_in_queries(filing_world, as_use
         queries, rows = count(url)
         assert queries <= few[url], url
         assert rows > 20 or "risk=none" in url, url
+
+
+def test_a_stalled_job_can_be_continued_by_its_official_only(
+    filing_world, three, as_user, django_capture_on_commit_callbacks
+):
+    job, _ = triage.bulk_approval_start(
+        actor=filing_world.bureau, filings=AnnualFiling.objects.all()
+    )  # its task never ran (no commit in this test): as if the broker had lost it
+    url = reverse("admin:registry_annualfiling_bulk_continue", args=[job.pk])
+    colleague = f.BureauMembershipFactory(jurisdiction=filing_world.county).user
+    assert as_user(colleague).post(url).status_code == 404
+    client = as_user(filing_world.bureau)
+    assert (
+        b'data-testid="bulk-continue"'
+        in client.get(reverse("admin:registry_annualfiling_bulk_job", args=[job.pk])).content
+    )
+    client.post(url)  # publishes the task again: eager here
+    job.refresh_from_db()
+    assert job.state == BulkApprovalJob.State.DONE
+    assert AnnualFiling.objects.filter(status=Status.APPROVED).count() == 2
