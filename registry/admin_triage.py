@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db.models import CharField, F, Value
+from django.db.models import CharField, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Concat, NullIf
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
@@ -21,6 +21,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from accounts.selectors import manager_list_for
 from core.errors import DomainError
 from core.exports import xlsx_response
@@ -116,19 +117,18 @@ class TriageAdminMixin:
     # --- the list ---------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        # Annotations, not joins: they survive a `select_related(None)` or `.only()` after.
+        # Annotations, not joins: they survive a `select_related(None)` or `.only()` after, and
+        # the assignee's name is a subquery run for the page's rows only (a join would also be
+        # carried into the list's COUNT and the filters' queries).
         qs = triage.with_risk(super().get_queryset(request))
-        return qs.annotate(
-            assigned_label=Coalesce(
-                NullIf(
-                    Concat("assigned_to__last_name", "assigned_to__first_name"),
-                    Value(""),
-                    output_field=CharField(),
-                ),
-                "assigned_to__email",
+        assignee = User.objects.filter(pk=OuterRef("assigned_to_id")).annotate(
+            label=Coalesce(
+                NullIf(Concat("last_name", "first_name"), Value(""), output_field=CharField()),
+                "email",
                 output_field=CharField(),
             )
         )
+        return qs.annotate(assigned_label=Subquery(assignee.values("label")[:1]))
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))

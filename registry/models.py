@@ -150,6 +150,13 @@ class AnnualFiling(models.Model):
     # the snapshot): the hours were short when submitted; how many times it was returned.
     hours_short_at_submission = models.BooleanField(_("hours short at submission"), default=False)
     return_count = models.PositiveSmallIntegerField(_("times returned"), default=0)
+    # The current CE proof was uploaded, not the portal's transcript (set at submission, when
+    # the proofs freeze); a current proof's content is also a current proof of another manager
+    # (set at submission, and on this filing and the other's when such an upload is made).
+    ce_uploaded = models.BooleanField(_("CE proof uploaded"), default=False)
+    duplicate_document = models.BooleanField(
+        _("document also under another manager"), default=False
+    )
     # The official who is to review it ("my queue").
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,

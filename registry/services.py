@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
@@ -313,7 +313,30 @@ def filing_proof_upload(
         proof.file.save(proof.original_name, file, save=False)
         proof.content_hash = content_hash(proof.file)
         proof.save()
+        _duplicates_flag(proof)
     return proof
+
+
+def _other_managers_copies(*, content_hash: str, manager_id: int):
+    """Current proofs of other managers with this content."""
+    return FilingProof.objects.filter(content_hash=content_hash, replaced_at__isnull=True).exclude(
+        filing__manager_id=manager_id
+    )
+
+
+def _duplicates_flag(proof: FilingProof) -> None:
+    """A proof whose content is also a current proof of another manager flags both filings
+    (one UPDATE; `updated_at` is left alone). Cleared only when a filing is submitted again
+    without such a proof (`filing_submit`)."""
+    if not proof.content_hash:
+        return
+    copies = _other_managers_copies(
+        content_hash=proof.content_hash, manager_id=proof.filing.manager_id
+    )
+    if copies.exists():
+        AnnualFiling.objects.filter(
+            Q(pk=proof.filing_id) | Q(pk__in=copies.values("filing_id"))
+        ).update(duplicate_document=True)
 
 
 def content_hash(file) -> str:
@@ -391,6 +414,7 @@ def filing_proof_reuse(*, actor: User, filing: AnnualFiling, kind: str) -> Filin
         )
         proof._change_reason = f"reused from the {source.filing.year} filing"  # noqa: SLF001
         proof.save()
+        _duplicates_flag(proof)
     return proof
 
 
@@ -489,6 +513,19 @@ def filing_submit(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
         compliance = filing.snapshot["compliance"]
         filing.hours_short_at_submission = bool(
             compliance["has_rule"] and not compliance["compliant"]
+        )
+        current = FilingProof.objects.filter(filing=filing, replaced_at__isnull=True)
+        filing.ce_uploaded = current.filter(kind=FilingProof.Kind.CE, generated=False).exists()
+        filing.duplicate_document = (
+            current.exclude(content_hash="")
+            .filter(
+                Exists(
+                    FilingProof.objects.filter(
+                        content_hash=OuterRef("content_hash"), replaced_at__isnull=True
+                    ).exclude(filing__manager_id=filing.manager_id)
+                )
+            )
+            .exists()
         )
         filing.firm = employment.firm
         filing.jurisdiction = employment.firm.jurisdiction

@@ -5,7 +5,7 @@ import hashlib
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 
@@ -31,6 +31,10 @@ def backfill(apps, schema_editor):
     AnnualFiling.objects.filter(
         Q(status="returned") | Q(round__gt=1)
     ).update(return_count=Coalesce(Subquery(returns), 0))
+    current_ce = FilingProof.objects.filter(
+        filing=OuterRef("pk"), kind="ce", replaced_at__isnull=True, generated=False
+    )
+    AnnualFiling.objects.filter(Exists(current_ce)).update(ce_uploaded=True)
     by_name = {}
     todo = FilingProof.objects.filter(content_hash="").exclude(file="").only("pk", "file")
     for proof in todo.iterator(chunk_size=500):
@@ -47,6 +51,15 @@ def backfill(apps, schema_editor):
                 by_name[name] = digest.hexdigest()
         if by_name[name]:
             FilingProof.objects.filter(pk=proof.pk).update(content_hash=by_name[name])
+    elsewhere = FilingProof.objects.filter(
+        content_hash=OuterRef("content_hash"), replaced_at__isnull=True
+    ).exclude(filing__manager_id=OuterRef(OuterRef("manager_id")))
+    duplicate = (
+        FilingProof.objects.filter(filing=OuterRef("pk"), replaced_at__isnull=True)
+        .exclude(content_hash="")
+        .filter(Exists(elsewhere))
+    )
+    AnnualFiling.objects.filter(Exists(duplicate)).update(duplicate_document=True)
 
 
 class Migration(migrations.Migration):
@@ -214,6 +227,26 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='proofmark',
             constraint=models.UniqueConstraint(fields=('event', 'kind'), name='one_mark_per_return_and_proof'),
+        ),
+        migrations.AddField(
+            model_name='annualfiling',
+            name='ce_uploaded',
+            field=models.BooleanField(default=False, verbose_name='CE proof uploaded'),
+        ),
+        migrations.AddField(
+            model_name='annualfiling',
+            name='duplicate_document',
+            field=models.BooleanField(default=False, verbose_name='document also under another manager'),
+        ),
+        migrations.AddField(
+            model_name='historicalannualfiling',
+            name='ce_uploaded',
+            field=models.BooleanField(default=False, verbose_name='CE proof uploaded'),
+        ),
+        migrations.AddField(
+            model_name='historicalannualfiling',
+            name='duplicate_document',
+            field=models.BooleanField(default=False, verbose_name='document also under another manager'),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
     ]

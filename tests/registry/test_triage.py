@@ -2,10 +2,12 @@
 flag" as a background job, assignment and "my queue", extensions to many managers at once."""
 
 import datetime as dt
+import importlib
 import io
 
 import openpyxl
 import pytest
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import connection
@@ -126,11 +128,29 @@ def test_the_same_document_under_another_manager_is_flagged_on_both(filing_world
     a = _upload(filing_world.manager, first, "contract", same)
     b = _upload(other_manager, second, "contract", same, name="别的名字.png")
     assert a.content_hash == b.content_hash and len(a.content_hash) == 64
+    # The second upload flags both filings.
     assert "risk_duplicate" in flags_of(first) and "risk_duplicate" in flags_of(second)
-    # Replaced by a document of his own: neither is flagged any more.
+    # Replaced by a document of his own: the flag goes when the filing is submitted.
     _upload(other_manager, second, "contract", f.png_bytes("blue"))
+    f.add_proofs(second, kinds=["id_card", "diploma", "title", "ce"])
+    second = services.filing_submit(actor=other_manager.user, filing=second)
     assert "risk_duplicate" not in flags_of(second)
+    # Nobody else holds the first one's document any more: its flag goes at its submission.
+    f.add_proofs(first, kinds=["id_card", "diploma", "title", "ce"])
+    first = services.filing_submit(actor=filing_world.manager.user, filing=first)
     assert "risk_duplicate" not in flags_of(first)
+
+
+def test_a_duplicate_is_found_at_submission_too(filing_world):
+    other_manager = new_manager(filing_world, "先交者")
+    earlier = submitted_by(other_manager)
+    FilingProof.objects.filter(filing=earlier, kind="title").update(content_hash="a" * 64)
+    filing = services.filing_start(actor=filing_world.manager.user, year=YEAR)
+    f.add_proofs(filing)
+    FilingProof.objects.filter(filing=filing, kind="diploma").update(content_hash="a" * 64)
+    FilingProof.objects.filter(filing=filing, kind="ce").update(generated=True)
+    filing = services.filing_submit(actor=filing_world.manager.user, filing=filing)
+    assert flags_of(filing) == {"risk_duplicate"}
 
 
 def test_a_managers_own_document_twice_is_not_a_duplicate(filing_world):
@@ -226,7 +246,8 @@ def test_a_filing_flagged_after_the_job_started_is_not_approved(filing_world, th
     job, _ = triage.bulk_approval_start(
         actor=filing_world.bureau, filings=AnnualFiling.objects.filter(pk=clean.pk)
     )
-    FilingProof.objects.filter(filing=clean, kind="ce").update(generated=False)
+    # Another manager uploads a copy of one of its documents: flagged (not a change of it).
+    AnnualFiling.objects.filter(pk=clean.pk).update(duplicate_document=True)
     job = triage.bulk_approval_run(job_id=job.pk)
     assert outcomes(job) == {clean.pk: Outcome.CHANGED}
     assert "Flagged since" in job.items.get().note
@@ -499,6 +520,8 @@ def _bulk_forwarded(world, count, prefix, *, assignee=None):
                 round=1 + i % 2,
                 return_count=i % 2,
                 hours_short_at_submission=i % 3 == 0,
+                ce_uploaded=i % 2 == 0,
+                duplicate_document=i % 7 == 0,
                 submitted_at=now - dt.timedelta(days=i % 40),
                 firm_approved_at=now,
                 assigned_to=assignee if i % 2 else None,
@@ -569,3 +592,34 @@ def test_a_stalled_job_can_be_continued_by_its_official_only(
     job.refresh_from_db()
     assert job.state == BulkApprovalJob.State.DONE
     assert AnnualFiling.objects.filter(status=Status.APPROVED).count() == 2
+
+
+def test_the_migration_backfills_the_flags_and_hashes(
+    filing_world, django_capture_on_commit_callbacks
+):
+    backfill = importlib.import_module("registry.migrations.0006_triage").backfill
+    HoursRule.objects.create(jurisdiction=filing_world.province, year=YEAR, annual_minimum=24)
+    short = submitted_by(filing_world.manager, transcript=False)
+    services.filing_firm_return(actor=filing_world.reviewer, filing=short, reason="补正")
+    other = new_manager(filing_world, "同证书")
+    copy = submitted_by(other)
+    # The same stored file under both managers (as if copied), then every flag forgotten.
+    mine = FilingProof.objects.get(filing=short, kind="title")
+    FilingProof.objects.filter(filing=copy, kind="title").update(file=mine.file.name)
+    AnnualFiling.objects.update(
+        hours_short_at_submission=False, return_count=0, ce_uploaded=False, duplicate_document=False
+    )
+    FilingProof.objects.update(content_hash="")
+
+    backfill(apps, None)
+
+    short.refresh_from_db()
+    copy.refresh_from_db()
+    assert (short.hours_short_at_submission, short.return_count, short.ce_uploaded) == (
+        True,
+        1,
+        True,
+    )
+    assert short.duplicate_document and copy.duplicate_document
+    assert not copy.ce_uploaded and copy.return_count == 0
+    assert not FilingProof.objects.filter(content_hash="").exists()
