@@ -17,9 +17,9 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from accounts.models import User
 from accounts.selectors import manager_list_for
@@ -30,12 +30,13 @@ from . import selectors, triage
 from .forms import AssignForm, BulkExtensionForm
 from .models import AnnualFiling, BulkApprovalItem, BulkApprovalJob, ProofMark
 
-#: Short labels of the risk flags for the list's column (the full label is the tooltip).
+#: Short labels of the risk flags for the list's column (the full label is the tooltip): the
+#: list must fit 1280 px beside the navigation and the filters.
 RISK_SHORT = {
-    "risk_hours_short": _("hours short"),
-    "risk_ce_uploaded": _("CE uploaded"),
-    "risk_resubmitted": _("resubmitted"),
-    "risk_duplicate": _("duplicate document"),
+    "risk_hours_short": pgettext_lazy("risk flag", "hours"),
+    "risk_ce_uploaded": pgettext_lazy("risk flag", "CE upload"),
+    "risk_resubmitted": pgettext_lazy("risk flag", "resubmit"),
+    "risk_duplicate": pgettext_lazy("risk flag", "duplicate"),
 }
 
 
@@ -131,10 +132,19 @@ class TriageAdminMixin:
         return qs.annotate(assigned_label=Subquery(assignee.values("label")[:1]))
 
     def get_list_display(self, request):
+        # No column more: the list must fit 1280 px beside the navigation and the filters. The
+        # risk flags go under the manager's name, the firm's time under the forwarding time,
+        # the assignee on the filing's page and in the "assigned" filter.
         columns = list(super().get_list_display(request))
-        at = columns.index("status") + 1 if "status" in columns else len(columns)
-        columns[at:at] = ["risk"]
-        return [*columns, "firm_took", "assigned"]
+        if "manager_name" in columns:
+            columns[columns.index("manager_name")] = "manager_and_risk"
+        else:
+            columns.append("risk")
+        if "forwarded" in columns:
+            columns[columns.index("forwarded")] = "forwarded_took"
+        else:
+            columns.append("firm_took")
+        return columns
 
     def get_list_filter(self, request):
         return [
@@ -151,7 +161,15 @@ class TriageAdminMixin:
         ]
         if not flags:
             return "—"
-        return format_html_join("<br>", '<span class="risk-flag" title="{}">⚠ {}</span>', flags)
+        return format_html_join("", '<span class="risk-flag" title="{}">⚠{}</span>', flags)
+
+    @admin.display(description=_("manager"), ordering="manager__real_name")
+    def manager_and_risk(self, obj):
+        """The list's own manager column, with the filing's risk flags under it."""
+        flags = self.risk(obj)
+        if flags == "—":
+            return self.manager_name(obj)
+        return format_html('{}<div class="risk-flags">{}</div>', self.manager_name(obj), flags)
 
     @admin.display(description=_("firm took"), ordering="firm_approved_at")
     def firm_took(self, obj):
@@ -162,6 +180,20 @@ class TriageAdminMixin:
             return _("under a day")
         n = int(days)
         return ngettext("%(n)d day", "%(n)d days", n) % {"n": n}
+
+    @admin.display(description=_("forwarded by the firm"), ordering="firm_approved_at")
+    def forwarded_took(self, obj):
+        """The forwarding time (as the list's own column) and, under it, how long it took."""
+        if not obj.firm_approved_at:
+            return "—"
+        when = timezone.localtime(obj.firm_approved_at)
+        return format_html(
+            '<time datetime="{}">{}<br>{}</time><br><span class="firm-took">{}</span>',
+            when.isoformat(),
+            formats.date_format(when, "Y-m-d"),
+            formats.time_format(when, "H:i"),
+            pgettext_lazy("firm review", "took %(time)s") % {"time": self.firm_took(obj)},
+        )
 
     @admin.display(description=_("assigned to"), ordering="assigned_to")
     def assigned(self, obj):
@@ -181,6 +213,9 @@ class TriageAdminMixin:
         extra = {}
         if request.method == "GET":
             extra["assign_form"] = AssignForm(staff=triage.assignable_staff(actor=request.user))
+            filing = self.get_object(request, object_id)
+            extra["risk_flags"] = triage.stored_risk_labels(filing) if filing else []
+            extra["firm_took"] = self.firm_took(filing) if filing else ""
             extra["marks_history"] = (
                 ProofMark.objects.filter(filing_id=object_id)
                 .select_related("event")

@@ -90,6 +90,17 @@ def risk_labels(filing: AnnualFiling) -> list[str]:
     return [str(label) for name, label in RISK_FLAGS if getattr(filing, name, False)]
 
 
+def stored_risk_labels(filing: AnnualFiling) -> list[str]:
+    """The labels of a filing's flags, from its columns (no `with_risk` needed)."""
+    on = {
+        "risk_hours_short": filing.hours_short_at_submission,
+        "risk_ce_uploaded": filing.ce_uploaded,
+        "risk_resubmitted": filing.return_count > 0,
+        "risk_duplicate": filing.duplicate_document,
+    }
+    return [str(label) for name, label in RISK_FLAGS if on[name]]
+
+
 def firm_review_days(filing: AnnualFiling) -> float | None:
     """How long the firm took over the latest submission, in days (None: not yet forwarded)."""
     if not filing.submitted_at or not filing.firm_approved_at:
