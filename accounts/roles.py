@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
-from django.utils.functional import cached_property
+from django.db.models import Exists, Expression, OuterRef, QuerySet
+from django.utils.functional import LazyObject, cached_property, empty
 
-from .models import FirmMembership
+from .models import FirmMembership, User
 
 
 class Role(StrEnum):
@@ -35,20 +38,27 @@ class UserRoles:
         "manager_profile__jurisdiction",
     )
 
-    def __init__(self, user):
+    def __init__(self, user, *, loaded=None):
         self.user = user
+        if loaded is not None:  # the user row was read with its roles (`user_with_roles`)
+            self.__dict__["_loaded"] = loaded
 
     @cached_property
     def _loaded(self):
         """The user row with every membership joined (None for an anonymous visitor)."""
         if not self.user.is_authenticated:
             return None
-        return (
-            get_user_model()
-            ._default_manager.select_related(*self._RELATIONS)
-            .filter(pk=self.user.pk)
-            .first()
-        )
+        return users_with_roles().filter(pk=self.user.pk).first()
+
+    def annotation(self, name: str, default=None):
+        """A value read in the same query as the roles (see `roles_annotation_register`)."""
+        loaded = self._loaded
+        return getattr(loaded, name, default) if loaded is not None else default
+
+    @property
+    def has_totp(self) -> bool:
+        """Whether the account has a TOTP authenticator (staff_auth's second factor)."""
+        return bool(self.annotation("has_totp_authenticator", False))
 
     def _related(self, name: str):
         loaded = self._loaded
@@ -102,8 +112,48 @@ class UserRoles:
         return self.bureau_membership.jurisdiction if self.bureau_membership else None
 
 
+#: Values a layer above accounts has read with the roles: name → a function that returns the
+#: expression (on the user) to annotate. See `roles_annotation_register`.
+_ANNOTATIONS: dict[str, Callable[[], Expression]] = {}
+
+
+def roles_annotation_register(name: str, expression: Callable[[], Expression]) -> None:
+    """Read a value of a layer above accounts (the unread notices) in the one query that loads a
+    user's roles, so a page pays no query of its own for it. Called once at start-up (the
+    app's `ready`); `expression` returns an expression on the user, e.g. a counting subquery."""
+    _ANNOTATIONS[name] = expression
+
+
+def users_with_roles() -> QuerySet[User]:
+    """Users with every membership joined and the registered annotations: what one request
+    needs to know about its user, in one query."""
+    return (
+        get_user_model()
+        ._default_manager.select_related(*UserRoles._RELATIONS)
+        .annotate(
+            has_totp_authenticator=Exists(
+                Authenticator.objects.filter(user=OuterRef("pk"), type=Authenticator.Type.TOTP)
+            ),
+            **{name: expression() for name, expression in _ANNOTATIONS.items()},
+        )
+    )
+
+
+def user_with_roles(user_id) -> User | None:
+    """The user of a session with its roles read in the same query (the authentication
+    backends' `get_user`, see backends.py)."""
+    user = users_with_roles().filter(pk=user_id).first()
+    if user is not None:
+        user._portal_roles = UserRoles(user, loaded=user)
+    return user
+
+
 def roles_of(user) -> UserRoles:
     """The cached roles of a user (one set of queries per user object)."""
+    if isinstance(user, LazyObject):  # request.user: the roles belong to the user inside
+        if user._wrapped is empty:
+            user._setup()
+        user = user._wrapped
     roles = getattr(user, "_portal_roles", None)
     if roles is None or roles.user is not user:
         roles = UserRoles(user)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from accounts.roles import Role, roles_of
@@ -38,3 +39,20 @@ def unread_notice_count(*, user: User) -> int:
     if not user.is_authenticated:
         return 0
     return Notice.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+#: The name of the unread count among the values read with the user's roles.
+UNREAD_ANNOTATION = "unread_notice_count"
+
+
+def unread_notice_count_expression():
+    """The unread count as an expression on the user, read with the roles in the request's one
+    user query (registered in apps.py; the context processor takes it from there)."""
+    unread = (
+        Notice.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True)
+        .order_by()
+        .values("recipient")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(unread, output_field=IntegerField()), 0)

@@ -16,6 +16,7 @@ from registry.models import RegistryStatus
 from registry.selectors import (
     conduct_record_list_for,
     credit_record_for,
+    credit_summary_for,
     sees_all_reasons,
     status_counts_for,
     with_latest_status,
@@ -27,22 +28,27 @@ from training.selectors import compliance_for
 def manager_dashboard(request):
 
     profile = roles_of(request.user).manager_profile
+    # The current employment and the offers waiting for him, in one query.
+    employments = list(
+        accounts_selectors.employment_list_for(user=request.user).filter(
+            status__in=[Employment.Status.ACTIVE, Employment.Status.OFFERED]
+        )
+    )
     return render(
         request,
         "overview/manager_dashboard.html",
         {
             "profile": profile,
             "compliance": compliance_for(manager=profile, year=timezone.localdate().year),
-            "credit": credit_record_for(
+            "credit": credit_summary_for(
                 manager=profile,
                 conduct=conduct_record_list_for(user=request.user),
-                entries=False,
                 full_reasons=True,  # his own
             ),
-            "employment": accounts_selectors.current_employment(manager=profile),
-            "pending_offers": accounts_selectors.employment_list_for(user=request.user).filter(
-                status=Employment.Status.OFFERED
+            "employment": next(
+                (e for e in employments if e.status == Employment.Status.ACTIVE), None
             ),
+            "pending_offers": [e for e in employments if e.status == Employment.Status.OFFERED],
         },
     )
 

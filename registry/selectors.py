@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.postgres.fields import ArrayField
@@ -16,6 +17,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     Func,
     OuterRef,
     Prefetch,
@@ -25,16 +27,18 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import JSONObject, Length
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import (
+    Employment,
     Jurisdiction,
     ManagerProfile,
     User,
 )
 from accounts.roles import Role, roles_of
-from accounts.selectors import employed_by
+from accounts.selectors import current_employment, employed_by
 from core.jurisdictions import nearest_in
 
 from .models import (
@@ -103,10 +107,16 @@ class Deadline:
         return self.window.opens_on <= day <= self.last_day
 
 
-def current_filing_year(*, manager: ManagerProfile, today: dt.date) -> int:
+def current_filing_year(
+    *, manager: ManagerProfile, today: dt.date, deadlines: dict[int, Deadline] | None = None
+) -> int:
     """The year a manager is filing for now: last year's until its deadline has passed (the
-    window is in this year's first quarter), this year's after that."""
-    if today <= deadline_for(manager=manager, year=today.year - 1).last_day:
+    window is in this year's first quarter), this year's after that. `deadlines` (from
+    `deadlines_for`) saves the query when it holds last year's."""
+    previous = (deadlines or {}).get(today.year - 1) or deadline_for(
+        manager=manager, year=today.year - 1
+    )
+    if today <= previous.last_day:
         return today.year - 1
     return today.year
 
@@ -116,6 +126,60 @@ def deadline_for(*, manager: ManagerProfile, year: int) -> Deadline:
         window=window_for(jurisdiction=manager.jurisdiction, year=year),
         extension=FilingExtension.objects.filter(manager=manager, year=year).first(),
     )
+
+
+def deadlines_for(*, manager: ManagerProfile, years: Iterable[int]) -> dict[int, Deadline]:
+    """`deadline_for` of several years at once, in one query: the windows of the manager's
+    jurisdiction and its ancestors and the manager's extensions, for those years. The window and
+    extension objects carry their dates only (what a deadline is made of)."""
+    years = sorted(set(years))
+    path = manager.jurisdiction.path if manager.jurisdiction_id else ""
+    windows = (
+        nearest_in(FilingWindow.objects.filter(year__in=years), path=path)
+        .order_by()
+        .annotate(
+            k=Value("window"),
+            y=F("year"),
+            a=F("opens_on"),
+            b=F("closes_on"),
+            depth=Length("jurisdiction__path"),
+            i=F("pk"),
+            j=F("jurisdiction_id"),
+        )
+        .values_list("k", "y", "a", "b", "depth", "i", "j")
+    )
+    extensions = (
+        FilingExtension.objects.filter(manager=manager, year__in=years)
+        .order_by()
+        .annotate(
+            k=Value("extension"),
+            y=F("year"),
+            a=F("until"),
+            b=F("until"),
+            depth=Value(0),
+            i=F("pk"),
+            j=F("manager_id"),
+        )
+        .values_list("k", "y", "a", "b", "depth", "i", "j")
+    )
+    found_windows: dict[int, tuple[int, Window]] = {}
+    found_extensions: dict[int, FilingExtension] = {}
+    for kind, year, first, last, depth, pk, owner in windows.union(extensions, all=True):
+        if kind == "extension":
+            found_extensions[year] = FilingExtension(pk=pk, manager=manager, year=year, until=first)
+        elif year not in found_windows or depth > found_windows[year][0]:  # the nearest
+            source = FilingWindow(
+                pk=pk, jurisdiction_id=owner, year=year, opens_on=first, closes_on=last
+            )
+            window = Window(year=year, opens_on=first, closes_on=last, source=source)
+            found_windows[year] = (depth, window)
+    return {
+        year: Deadline(
+            window=found_windows[year][1] if year in found_windows else default_window(year),
+            extension=found_extensions.get(year),
+        )
+        for year in years
+    }
 
 
 # --- filings ---------------------------------------------------------------------------------
@@ -159,24 +223,65 @@ def filing_of(*, manager: ManagerProfile, year: int) -> AnnualFiling | None:
     )
 
 
+def _detail_prefetches() -> list[Prefetch]:
+    """A filing's proofs (history included) and events, as the filing pages show them."""
+    return [
+        Prefetch(
+            "proofs",
+            queryset=FilingProof.objects.select_related("uploaded_by").order_by(
+                "kind", "-uploaded_at", "-pk"
+            ),
+        ),
+        Prefetch(
+            "events",
+            queryset=ReviewEvent.objects.select_related("actor").order_by("created_at", "pk"),
+        ),
+    ]
+
+
 def filing_detail(filing: AnnualFiling) -> AnnualFiling:
     """The filing with its current proofs, all proofs (history) and events, in three queries."""
     return (
         AnnualFiling.objects.select_related("manager", "firm", "jurisdiction")
-        .prefetch_related(
-            Prefetch(
-                "proofs",
-                queryset=FilingProof.objects.select_related("uploaded_by").order_by(
-                    "kind", "-uploaded_at", "-pk"
-                ),
-            ),
-            Prefetch(
-                "events",
-                queryset=ReviewEvent.objects.select_related("actor").order_by("created_at", "pk"),
-            ),
-        )
+        .prefetch_related(*_detail_prefetches())
         .get(pk=filing.pk)
     )
+
+
+@dataclass(frozen=True)
+class ManagerFilings:
+    """What the manager's filing page shows: every filing of his (newest year first), each with
+    its proofs and events, and his current employment."""
+
+    filings: list[AnnualFiling]
+    employment: Employment | None
+
+    def of_year(self, year: int) -> AnnualFiling | None:
+        return next((f for f in self.filings if f.year == year), None)
+
+
+def manager_filings(*, manager: ManagerProfile) -> ManagerFilings:
+    """The manager's filings with their proofs and events (as `filing_detail`), and his current
+    employment joined to them (at most one is current): three queries, four when he has no
+    filing yet."""
+    current = FilteredRelation(
+        "manager__employments",
+        condition=Q(manager__employments__status=Employment.Status.ACTIVE),
+    )
+    filings = list(
+        AnnualFiling.objects.filter(manager=manager)
+        .annotate(current_employment=current)
+        .select_related("firm", "jurisdiction", "current_employment__firm__jurisdiction")
+        .prefetch_related(*_detail_prefetches())
+        .order_by("-year")
+    )
+    for filing in filings:
+        filing.manager = manager
+    if filings:
+        employment = filings[0].current_employment
+    else:
+        employment = current_employment(manager=manager)
+    return ManagerFilings(filings=filings, employment=employment)
 
 
 def current_proofs(filing: AnnualFiling) -> dict[str, FilingProof]:
@@ -392,6 +497,59 @@ def credit_record_for(
         else [],
         conduct=list(conduct.filter(manager=manager).order_by("-occurred_on", "-pk")),
     )
+
+
+@dataclass(frozen=True)
+class CreditSummary:
+    """What an overview shows of a credit record: the latest status and how many conduct
+    records the reader may see."""
+
+    latest: RegistryStatus | None
+    conduct_count: int
+
+
+def credit_summary_for(
+    *, manager: ManagerProfile, conduct: QuerySet[ConductRecord], full_reasons: bool = False
+) -> CreditSummary:
+    """The latest decided year's status, with what the reader may see of its reasons (as in
+    `credit_record_for`), and the number of the manager's records of `conduct` (scoped to the
+    reader): one query, where `credit_record_for` needs two."""
+    latest = RegistryStatus.objects.filter(manager=OuterRef("pk")).order_by("-year")
+    fields = {"pk": F("pk"), "year": F("year"), "status": F("status"), "reasons": F("reasons")}
+    if not full_reasons:
+        latest = with_disclosed_reasons(latest)
+        fields.update(public_reasons=F("public_reasons"), ask_bureau=F("ask_bureau"))
+    counted = (
+        conduct.filter(manager=OuterRef("pk"))
+        .order_by()
+        .values("manager")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    row = (
+        ManagerProfile.objects.filter(pk=manager.pk)
+        .annotate(
+            latest_status=Subquery(latest.values(json=JSONObject(**fields))[:1]),
+            conduct_count=Subquery(counted),
+        )
+        .values("latest_status", "conduct_count")
+        .get()
+    )
+    status = None
+    if row["latest_status"]:
+        data = row["latest_status"]
+        status = RegistryStatus(
+            pk=data["pk"],
+            manager=manager,
+            year=data["year"],
+            status=data["status"],
+            reasons=data["reasons"],
+        )
+        if not full_reasons:
+            status.public_reasons = data["public_reasons"]
+            status.ask_bureau = data["ask_bureau"]
+        _disclose([status], full_reasons=full_reasons)
+    return CreditSummary(latest=status, conduct_count=row["conduct_count"] or 0)
 
 
 def public_credit_record(*, manager: ManagerProfile) -> CreditRecord:
