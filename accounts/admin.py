@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 
 from core.errors import DomainError
+from core.pagination import EstimatedCountPaginator
 
 from . import selectors
 from .forms import ID_NUMBER_NOT_IN_ADDRESS, IdNumberSearchForm, looks_like_id_number
@@ -95,7 +96,10 @@ class ReviewOnlyAdminMixin:
 
 
 class BureauScopedAdmin(admin.ModelAdmin):
-    """Base of every admin that bureau staff use: the queryset comes from a scoped selector."""
+    """Base of every admin that bureau staff use: the queryset comes from a scoped selector.
+    Lists of a whole province are not counted row by row (core.pagination)."""
+
+    paginator = EstimatedCountPaginator
 
     def scoped_queryset(self, request):
         raise NotImplementedError
@@ -461,7 +465,12 @@ class StaffInvitationAdmin(admin.ModelAdmin):
     actions = ["send_new_link"]
 
     def _may_invite(self, request) -> bool:
-        return selectors.staff_invitation_jurisdictions_for(user=request.user).exists()
+        # Asked three times on every admin page (the navigation's list of models): once.
+        if not hasattr(request, "_may_invite_staff"):
+            request._may_invite_staff = selectors.staff_invitation_jurisdictions_for(
+                user=request.user
+            ).exists()
+        return request._may_invite_staff
 
     def has_module_permission(self, request):
         return self._may_invite(request)

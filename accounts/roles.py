@@ -8,7 +8,9 @@ from enum import StrEnum
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Exists, Expression, OuterRef, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Expression, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.functional import LazyObject, cached_property, empty
 
 from .models import FirmMembership, User
@@ -120,20 +122,41 @@ _ANNOTATIONS: dict[str, Callable[[], Expression]] = {}
 def roles_annotation_register(name: str, expression: Callable[[], Expression]) -> None:
     """Read a value of a layer above accounts (the unread notices) in the one query that loads a
     user's roles, so a page pays no query of its own for it. Called once at start-up (the
-    app's `ready`); `expression` returns an expression on the user, e.g. a counting subquery."""
+    app's `ready`); `expression` returns an expression on the user row, e.g. a counting
+    subquery as SQL naming the user table as `user_table_sql()` does."""
     _ANNOTATIONS[name] = expression
+
+
+def user_table_sql() -> str:
+    """The user table as the roles query names it, for the annotations of its one query (see
+    `users_with_roles`: they are written as SQL, which Django need not compile)."""
+    return connection.ops.quote_name(get_user_model()._meta.db_table)
+
+
+def _has_totp_sql() -> RawSQL:
+    meta = Authenticator._meta
+    return RawSQL(
+        f"EXISTS (SELECT 1 FROM {connection.ops.quote_name(meta.db_table)} a"
+        f" WHERE a.{connection.ops.quote_name(meta.get_field('user').column)}"
+        f" = {user_table_sql()}.{connection.ops.quote_name(get_user_model()._meta.pk.column)}"
+        f" AND a.{connection.ops.quote_name(meta.get_field('type').column)} = %s)",
+        (Authenticator.Type.TOTP,),
+        output_field=BooleanField(),
+    )
 
 
 def users_with_roles() -> QuerySet[User]:
     """Users with every membership joined and the registered annotations: what one request
-    needs to know about its user, in one query."""
+    needs to know about its user, in one query.
+
+    The annotations are plain SQL on the user table (not ORM subqueries): this query runs on
+    every request, and compiling two ORM subqueries cost more CPU (about 1.2 ms) than the rest
+    of it. So it must stay a top-level query (the annotations name the user table)."""
     return (
         get_user_model()
         ._default_manager.select_related(*UserRoles._RELATIONS)
         .annotate(
-            has_totp_authenticator=Exists(
-                Authenticator.objects.filter(user=OuterRef("pk"), type=Authenticator.Type.TOTP)
-            ),
+            has_totp_authenticator=_has_totp_sql(),
             **{name: expression() for name, expression in _ANNOTATIONS.items()},
         )
     )

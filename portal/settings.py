@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # PostgreSQL's extras: trigram indexes (OpClass in an index needs this app's set-up).
+    "django.contrib.postgres",
     "allauth",
     "allauth.account",
     "allauth.mfa",

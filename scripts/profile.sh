@@ -16,6 +16,6 @@ DEBUG=true "$PY" manage.py seed_scale --managers "${LOADTEST_MANAGERS:-100000}" 
 DEBUG=true "$PY" manage.py seed_scale --print-accounts > "$VAR/loadtest/accounts.txt"
 production_env
 export ALLOWED_HOSTS="testserver,127.0.0.1" ALLAUTH_TRUSTED_PROXY_COUNT=1
-export PUBLIC_LOOKUP_RATE="100000/m" PUBLIC_VERIFY_RATE="100000/m"
+export PUBLIC_LOOKUP_RATE="100000/m" PUBLIC_VERIFY_RATE="100000/m" PORTAL_BARE_VIEW=1
 "$PY" manage.py collectstatic --noinput -v 0
 LOADTEST_ACCOUNTS="$VAR/loadtest/accounts.txt" "$PY" tests/loadtest/profile_pages.py "$@"

@@ -10,8 +10,10 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -106,30 +108,63 @@ def _cycle_start(rule: HoursRule | None, year: int) -> int | None:
     return year - rule.cycle_years + 1
 
 
+def _hours_of_each(condition: Q) -> Coalesce:
+    """The counted hours of the manager of each row under `condition`, as a subquery (an index
+    lookup per manager: record_manager_date_idx)."""
+    total = (
+        StudyRecord.objects.filter(condition, counting_records(), manager=OuterRef("pk"))
+        .order_by()
+        .values("manager")
+        .annotate(total=Sum("hours"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=_DEC), ZERO, output_field=_DEC)
+
+
 def with_compliance(
-    managers: QuerySet[ManagerProfile], *, rule: HoursRule | None, year: int
+    managers: QuerySet[ManagerProfile],
+    *,
+    rule: HoursRule | None,
+    year: int,
+    per_row: bool = False,
 ) -> QuerySet[ManagerProfile]:
     """Annotate managers with hours_year, hours_cycle, needed_year, needed_cycle, hours_needed
     and compliant for the year under `rule`: the one computation of compliance, in SQL, from
-    verified, passed records only. All managers given must fall under the same rule."""
+    verified, passed records only. All managers given must fall under the same rule.
+
+    The hours are summed by one grouped join (the jobs over whole jurisdictions), or with
+    `per_row` by a subquery per manager: a page of a long list sorted by name then sums the
+    fifty managers it shows, not all of them."""
     start = _cycle_start(rule, year) or year
-    counted = _prefixed(counting_records())
-    in_year = Q(study_records__completed_on__year=year) & counted
-    in_cycle = (
-        Q(study_records__completed_on__year__gte=start, study_records__completed_on__year__lte=year)
-        & counted
-    )
+    if per_row:
+        sums = {
+            "hours_year": _hours_of_each(Q(completed_on__year=year)),
+            "hours_cycle": _hours_of_each(
+                Q(completed_on__year__gte=start, completed_on__year__lte=year)
+            ),
+        }
+    else:
+        counted = _prefixed(counting_records())
+        in_year = Q(study_records__completed_on__year=year) & counted
+        in_cycle = (
+            Q(
+                study_records__completed_on__year__gte=start,
+                study_records__completed_on__year__lte=year,
+            )
+            & counted
+        )
+        sums = {
+            "hours_year": Coalesce(
+                Sum("study_records__hours", filter=in_year), ZERO, output_field=_DEC
+            ),
+            "hours_cycle": Coalesce(
+                Sum("study_records__hours", filter=in_cycle), ZERO, output_field=_DEC
+            ),
+        }
     req_year = rule.annual_minimum if rule else None
     req_cycle = rule.cycle_minimum if rule else None
     qs = (
-        managers.annotate(
-            hours_year=Coalesce(
-                Sum("study_records__hours", filter=in_year), ZERO, output_field=_DEC
-            ),
-            hours_cycle=Coalesce(
-                Sum("study_records__hours", filter=in_cycle), ZERO, output_field=_DEC
-            ),
-        )
+        managers.annotate(**sums)
         .annotate(
             needed_year=_needed(F("hours_year"), req_year),
             needed_cycle=_needed(F("hours_cycle"), req_cycle),
@@ -142,34 +177,51 @@ def with_compliance(
 
 
 def compliance_for(*, manager: ManagerProfile, year: int) -> Compliance:
-    """Hours counted, required and still needed for a manager and a year, and the rule applied."""
+    """Hours counted, required and still needed for a manager and a year, and the rule applied.
+
+    One manager's figures: the sums are one aggregate over his records (the conditions of
+    `with_compliance`), and what is still needed follows from them by `with_compliance`'s
+    arithmetic, done here in Python (`_needed_value`), since the database would only be asked
+    to subtract two numbers. (Compiling `with_compliance`'s expressions for a single row cost
+    more than the rest of a manager's overview.)"""
     rule = hours_rule_for(jurisdiction=manager.jurisdiction, year=year)
-    fields = (
-        "hours_year",
-        "hours_cycle",
-        "needed_year",
-        "needed_cycle",
-        "hours_needed",
-        "compliant",
+    start = _cycle_start(rule, year) or year
+    sums = StudyRecord.objects.filter(counting_records(), manager=manager).aggregate(
+        hours_year=Sum("hours", filter=Q(completed_on__year=year)),
+        hours_cycle=Sum(
+            "hours", filter=Q(completed_on__year__gte=start, completed_on__year__lte=year)
+        ),
     )
-    row = (
-        with_compliance(ManagerProfile.objects.filter(pk=manager.pk), rule=rule, year=year)
-        .values(*fields)
-        .get()
+    hours_year = ZERO if sums["hours_year"] is None else sums["hours_year"]
+    hours_cycle = ZERO if sums["hours_cycle"] is None else sums["hours_cycle"]
+    needed_year = _needed_value(hours_year, rule.annual_minimum if rule else None)
+    needed_cycle = _needed_value(hours_cycle, rule.cycle_minimum if rule else None)
+    hours_needed = max(needed_year, needed_cycle)
+    return Compliance(
+        year=year,
+        rule=rule,
+        hours_year=hours_year,
+        hours_cycle=hours_cycle,
+        needed_year=needed_year,
+        needed_cycle=needed_cycle,
+        hours_needed=hours_needed,
+        compliant=rule is not None and hours_needed == 0,
     )
-    return Compliance(year=year, rule=rule, **row)
 
 
 def firm_compliance(
     *, firm: Firm, year: int, status: str = "", order: str = "name", search: str = ""
 ) -> tuple[QuerySet[ManagerProfile], HoursRule | None]:
     """Every current manager of the firm with the compliance figures for the year, in one query
-    (the firm's managers share the firm's jurisdiction, hence one rule)."""
+    (the firm's managers share the firm's jurisdiction, hence one rule). Summed per manager: a
+    page sorted by name sums only its own managers; the ID numbers are not read (no page of
+    this list shows them)."""
     rule = hours_rule_for(jurisdiction=firm.jurisdiction, year=year)
     qs = with_compliance(
-        ManagerProfile.objects.filter(employed_by(firm)),
+        ManagerProfile.objects.filter(employed_by(firm)).defer("id_number", "id_number_hash"),
         rule=rule,
         year=year,
+        per_row=True,
     )
     if search:
         qs = qs.filter(Q(real_name__icontains=search) | Q(registration_number__iexact=search))
@@ -190,6 +242,14 @@ def firm_compliance(
 def _prefixed(q: Q) -> Q:
     """The same (flat) condition on the `study_records` relation."""
     return Q(**{f"study_records__{key}": value for key, value in q.children})
+
+
+def _needed_value(hours: Decimal, required: Decimal | None) -> Decimal:
+    """`_needed` for one manager's numbers: what is still missing, never below zero (PostgreSQL
+    and Python decimals keep the same places in a subtraction and in GREATEST/max)."""
+    if required is None:
+        return ZERO
+    return max(required - hours, ZERO)
 
 
 def _needed(hours, required: Decimal | None):

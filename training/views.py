@@ -189,18 +189,24 @@ def firm_compliance_export(request):
     ]
     req_year = float(rule.annual_minimum) if rule and rule.annual_minimum is not None else None
     req_cycle = float(rule.cycle_minimum) if rule and rule.cycle_minimum is not None else None
+    # Plain values, not model instances: a firm's whole list, read in one pass.
+    values = managers.values_list(
+        "real_name", "registration_number", "hours_year", "hours_cycle", "hours_needed", "compliant"
+    )
     rows = (
         [
-            m.real_name,
-            m.registration_number,
-            float(m.hours_year),
+            real_name,
+            registration_number,
+            float(hours_year),
             req_year,
-            float(m.hours_cycle) if req_cycle is not None else None,
+            float(hours_cycle) if req_cycle is not None else None,
             req_cycle,
-            float(m.hours_needed),
-            ("达标" if m.compliant else "未达标") if rule else "无学时要求",
+            float(hours_needed),
+            ("达标" if compliant else "未达标") if rule else "无学时要求",
         ]
-        for m in managers.iterator(chunk_size=2000)
+        for real_name, registration_number, hours_year, hours_cycle, hours_needed, compliant in (
+            values.iterator(chunk_size=2000)
+        )
     )
     return xlsx_response(f"学时达标-{year}.xlsx", header, rows, sheet_title=f"{year}年学时")
 

@@ -11,7 +11,10 @@ Prints `PROFILE <page> <ms> ms cpu <ms> ms <n> queries` (medians); the profile g
 
 from __future__ import annotations
 
+import cProfile
+import io
 import os
+import pstats
 import statistics
 import sys
 import time
@@ -74,6 +77,7 @@ def pages(who: dict) -> list[tuple[str, str, str, str, dict | None]]:
     number, name, code = who["public"]
     admin = "/admin/registry/annualfiling/"
     return [
+        ("bare view", "public", "GET", "/__bare__/", None),
         ("manager: overview /me/", "manager", "GET", "/me/", None),
         ("manager: study hours", "manager", "GET", "/me/hours/", None),
         ("manager: filing", "manager", "GET", "/me/filing/", None),
@@ -89,7 +93,7 @@ def pages(who: dict) -> list[tuple[str, str, str, str, dict | None]]:
             "bureau: admin filing list, filtered",
             "bureau",
             "GET",
-            admin + "?status__exact=awaiting_bureau&year__exact=2026",
+            admin + "?status__exact=awaiting_bureau&year=2026",
             None,
         ),
         ("bureau: admin filing search", "bureau", "GET", admin + f"?q={name}", None),
@@ -141,6 +145,16 @@ def main(wanted: str = "") -> None:
             chars = int(os.environ.get("PROFILE_SQL_CHARS", 400))
             for query in queries:
                 print(f"  SQL {query['time']}s {query['sql'][:chars]}", file=sys.stderr)
+            if os.environ.get("PROFILE_CPROFILE"):
+                # Deterministic: every call counted (slower, but exact in what calls what).
+                stats_file = io.StringIO()
+                with cProfile.Profile() as deterministic:
+                    for _ in range(REPEAT):
+                        hit()
+                pstats.Stats(deterministic, stream=stats_file).sort_stats(
+                    os.environ["PROFILE_CPROFILE"]
+                ).print_stats(45)
+                print(stats_file.getvalue(), file=sys.stderr)
             profiler = Profiler(interval=0.0005)
             with profiler:
                 for _ in range(REPEAT):
