@@ -198,6 +198,12 @@ class AnnualFilingAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
     def get_search_results(self, request, queryset, search_term):
         return search_by_manager(queryset, search_term, firm=True), False
 
+    def get_object(self, request, object_id, from_field=None):
+        detail = getattr(request, "_filing_detail", None)
+        if detail is not None and from_field is None and str(detail.pk) == str(object_id):
+            return detail
+        return super().get_object(request, object_id, from_field)
+
     @admin.display(description=_("manager"), ordering="manager__real_name")
     def manager_name(self, obj):
         return obj.manager.real_name
@@ -218,6 +224,8 @@ class AnnualFilingAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
             # Read-only: a filing changes only through the approve and return views.
             return HttpResponseRedirect(request.path)
         filing = selectors.filing_detail(filing)
+        # The admin's own change view asks for the object again: it gets this one.
+        request._filing_detail = filing
         extra = {
             "filing": filing,
             "snapshot_rows": snapshot_rows(filing.snapshot),

@@ -242,7 +242,9 @@ def _detail_prefetches() -> list[Prefetch]:
 def filing_detail(filing: AnnualFiling) -> AnnualFiling:
     """The filing with its current proofs, all proofs (history) and events, in three queries."""
     return (
-        AnnualFiling.objects.select_related("manager", "firm", "jurisdiction")
+        AnnualFiling.objects.select_related(
+            "manager", "manager__jurisdiction", "firm", "jurisdiction"
+        )
         .prefetch_related(*_detail_prefetches())
         .get(pk=filing.pk)
     )
