@@ -25,6 +25,7 @@ class _UserWithRoles:
         if not hasattr(user_obj, "_perm_cache"):
             perms = (
                 Permission.objects.filter(Q(user=user_obj) | Q(group__user=user_obj))
+                .order_by()
                 .values_list("content_type__app_label", "codename")
                 .distinct()
             )
