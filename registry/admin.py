@@ -28,6 +28,7 @@ from accounts.admin import (
     ReviewOnlyAdminMixin,
 )
 from accounts.models import Firm, ManagerProfile
+from accounts.roles import roles_of
 from accounts.selectors import firm_list_for, jurisdiction_list_for, manager_list_for
 from core.errors import DomainError
 from core.uploads import PrivateFileField
@@ -56,18 +57,24 @@ class FilingJurisdictionFilter(JurisdictionListFilter):
 
 
 class FirmFilter(admin.SimpleListFilter):
-    """Firms of the official's jurisdiction only. Long lists: the county filter narrows first."""
+    """Firms of the official's jurisdiction only, offered once the list is of one county (the
+    county filter, or a county official's own): a prefecture or province has thousands of firms,
+    and a list of the first 200 by name served nobody while it cost every page of the list."""
 
     title = _("firm")
     parameter_name = "firm"
 
     def lookups(self, request, model_admin):
-        firms = firm_list_for(user=request.user)
         county = request.GET.get("county")
         if county:
             place = jurisdiction_list_for(user=request.user).filter(pk=county).first()
-            if place is not None:
-                firms = firms.filter(jurisdiction__path__startswith=place.path)
+        else:
+            place = roles_of(request.user).jurisdiction
+            if place is not None and place.level != place.Level.COUNTY:
+                place = None
+        if place is None:
+            return []
+        firms = firm_list_for(user=request.user).filter(jurisdiction__path__startswith=place.path)
         return [(f.pk, f.name) for f in firms.order_by("name")[:200]]
 
     def queryset(self, request, queryset):
