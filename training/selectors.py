@@ -210,18 +210,27 @@ def compliance_for(*, manager: ManagerProfile, year: int) -> Compliance:
 
 
 def firm_compliance(
-    *, firm: Firm, year: int, status: str = "", order: str = "name", search: str = ""
+    *,
+    firm: Firm,
+    year: int,
+    status: str = "",
+    order: str = "name",
+    search: str = "",
+    whole: bool = False,
 ) -> tuple[QuerySet[ManagerProfile], HoursRule | None]:
     """Every current manager of the firm with the compliance figures for the year, in one query
-    (the firm's managers share the firm's jurisdiction, hence one rule). Summed per manager: a
-    page sorted by name sums only its own managers; the ID numbers are not read (no page of
-    this list shows them)."""
+    (the firm's managers share the firm's jurisdiction, hence one rule). The ID numbers are not
+    read (nothing shows them).
+
+    A page sorted by name sums only its own managers (`with_compliance`'s `per_row`); sorted or
+    filtered by the figures, or `whole` (the export), the list needs every manager's sums, which
+    one grouped join computes fastest."""
     rule = hours_rule_for(jurisdiction=firm.jurisdiction, year=year)
     qs = with_compliance(
         ManagerProfile.objects.filter(employed_by(firm)).defer("id_number", "id_number_hash"),
         rule=rule,
         year=year,
-        per_row=True,
+        per_row=not whole and order == "name" and status not in ("compliant", "short"),
     )
     if search:
         qs = qs.filter(Q(real_name__icontains=search) | Q(registration_number__iexact=search))

@@ -139,7 +139,7 @@ def transcript_pdf(request, year):
 # --- firm ----------------------------------------------------------------------------------------
 
 
-def _compliance_query(request):
+def _compliance_query(request, *, whole: bool = False):
     firm = roles_of(request.user).firm
     form = ComplianceFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
@@ -150,6 +150,7 @@ def _compliance_query(request):
         status=data.get("status", ""),
         order=data.get("order") or "name",
         search=data.get("q", ""),
+        whole=whole,
     )
     return firm, form, year, managers, rule
 
@@ -176,7 +177,7 @@ def firm_compliance(request):
 
 @firm_required
 def firm_compliance_export(request):
-    firm, form, year, managers, rule = _compliance_query(request)
+    firm, form, year, managers, rule = _compliance_query(request, whole=True)
     header = [
         "姓名",
         "执业登记号",
