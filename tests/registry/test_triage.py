@@ -597,7 +597,7 @@ def test_a_stalled_job_can_be_continued_by_its_official_only(
 def test_the_migration_backfills_the_flags_and_hashes(
     filing_world, django_capture_on_commit_callbacks
 ):
-    backfill = importlib.import_module("registry.migrations.0006_triage").backfill
+    backfill = importlib.import_module("registry.migrations.0007_triage").backfill
     HoursRule.objects.create(jurisdiction=filing_world.province, year=YEAR, annual_minimum=24)
     short = submitted_by(filing_world.manager, transcript=False)
     services.filing_firm_return(actor=filing_world.reviewer, filing=short, reason="补正")

@@ -65,8 +65,8 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_phone_verification'),
-        ('registry', '0005_notices_move_to_notifications'),
+        ('accounts', '0008_trigram_name_indexes'),
+        ('registry', '0006_bureau_list_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
