@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateInput
 from core.uploads import PrivateFileField
 
 from .models import FilingProof
@@ -145,7 +146,7 @@ class BulkExtensionForm(forms.Form):
         help_text=_("One or more, separated by spaces, commas or new lines."),
     )
     year = forms.IntegerField(label=_("Filing year"), min_value=2000, max_value=2100)
-    until = forms.DateField(label=_("New deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("New deadline"), widget=DateInput())
     reason = forms.CharField(
         label=_("Reason for the extension"),
         widget=forms.Textarea(attrs={"rows": 2}),

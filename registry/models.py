@@ -148,14 +148,16 @@ class AnnualFiling(models.Model):
     )
     # Triage (stored at submission and return, so the bureau's list filters without reading
     # the snapshot): the hours were short when submitted; how many times it was returned.
-    hours_short_at_submission = models.BooleanField(_("hours short at submission"), default=False)
-    return_count = models.PositiveSmallIntegerField(_("times returned"), default=0)
+    hours_short_at_submission = models.BooleanField(
+        _("hours short at submission"), default=False, db_default=False
+    )
+    return_count = models.PositiveSmallIntegerField(_("times returned"), default=0, db_default=0)
     # The current CE proof was uploaded, not the portal's transcript (set at submission, when
     # the proofs freeze); a current proof's content is also a current proof of another manager
     # (set at submission, and on this filing and the other's when such an upload is made).
-    ce_uploaded = models.BooleanField(_("CE proof uploaded"), default=False)
+    ce_uploaded = models.BooleanField(_("CE proof uploaded"), default=False, db_default=False)
     duplicate_document = models.BooleanField(
-        _("document also under another manager"), default=False
+        _("document also under another manager"), default=False, db_default=False
     )
     # The official who is to review it ("my queue").
     assigned_to = models.ForeignKey(
@@ -240,7 +242,9 @@ class FilingProof(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     replaced_at = models.DateTimeField(_("replaced"), null=True, blank=True)
     # SHA-256 of the stored file, computed at upload: the same document under two managers.
-    content_hash = models.CharField(_("content hash"), max_length=64, blank=True, db_index=True)
+    content_hash = models.CharField(
+        _("content hash"), max_length=64, blank=True, db_index=True, default="", db_default=""
+    )
 
     history = HistoricalRecords(verbose_name=_("proof change"))
 

@@ -248,5 +248,55 @@ class Migration(migrations.Migration):
             name='duplicate_document',
             field=models.BooleanField(default=False, verbose_name='document also under another manager'),
         ),
+        migrations.AlterField(
+            model_name='annualfiling',
+            name='ce_uploaded',
+            field=models.BooleanField(db_default=False, default=False, verbose_name='CE proof uploaded'),
+        ),
+        migrations.AlterField(
+            model_name='annualfiling',
+            name='duplicate_document',
+            field=models.BooleanField(db_default=False, default=False, verbose_name='document also under another manager'),
+        ),
+        migrations.AlterField(
+            model_name='annualfiling',
+            name='hours_short_at_submission',
+            field=models.BooleanField(db_default=False, default=False, verbose_name='hours short at submission'),
+        ),
+        migrations.AlterField(
+            model_name='annualfiling',
+            name='return_count',
+            field=models.PositiveSmallIntegerField(db_default=0, default=0, verbose_name='times returned'),
+        ),
+        migrations.AlterField(
+            model_name='filingproof',
+            name='content_hash',
+            field=models.CharField(blank=True, db_default='', db_index=True, default='', max_length=64, verbose_name='content hash'),
+        ),
+        migrations.AlterField(
+            model_name='historicalannualfiling',
+            name='ce_uploaded',
+            field=models.BooleanField(db_default=False, default=False, verbose_name='CE proof uploaded'),
+        ),
+        migrations.AlterField(
+            model_name='historicalannualfiling',
+            name='duplicate_document',
+            field=models.BooleanField(db_default=False, default=False, verbose_name='document also under another manager'),
+        ),
+        migrations.AlterField(
+            model_name='historicalannualfiling',
+            name='hours_short_at_submission',
+            field=models.BooleanField(db_default=False, default=False, verbose_name='hours short at submission'),
+        ),
+        migrations.AlterField(
+            model_name='historicalannualfiling',
+            name='return_count',
+            field=models.PositiveSmallIntegerField(db_default=0, default=0, verbose_name='times returned'),
+        ),
+        migrations.AlterField(
+            model_name='historicalfilingproof',
+            name='content_hash',
+            field=models.CharField(blank=True, db_default='', db_index=True, default='', max_length=64, verbose_name='content hash'),
+        ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
     ]
