@@ -216,11 +216,10 @@ class TriageAdminMixin:
             filing = self.get_object(request, object_id)
             extra["risk_flags"] = triage.stored_risk_labels(filing) if filing else []
             extra["firm_took"] = self.firm_took(filing) if filing else ""
+            # Marks come with returns: a filing never returned has none (no query).
             extra["marks_history"] = (
-                ProofMark.objects.filter(filing_id=object_id)
-                .select_related("event")
-                .order_by("-created_at", "pk")
-                if str(object_id).isdigit()
+                ProofMark.objects.filter(filing=filing).order_by("-created_at", "pk")
+                if filing is not None and filing.return_count
                 else []
             )
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
