@@ -261,9 +261,7 @@ def test_page_shows_the_figures_tables_links_and_chart_data(province_data, as_us
     assert "长沙" not in html and "芙蓉" not in html
 
 
-def test_province_official_opens_an_area_under_him_but_a_county_not_another(
-    province_data, as_user
-):
+def test_province_official_opens_an_area_under_him_but_a_county_not_another(province_data, as_user):
     w = province_data
     province = f.BureauMembershipFactory(jurisdiction=w.province).user
     html = _page(as_user(province), year=YEAR, area=w.changsha.pk).content.decode()
@@ -313,6 +311,7 @@ def test_statuses_of_another_year_do_not_count(province_data):
     RegistryStatus.objects.filter(manager=w.manager).update(year=YEAR - 1)
     dashboard.dashboard_refresh(year=YEAR, today=dt.date(YEAR + 1, 2, 10))
     board = dashboard.dashboard_for(user=w.bureau, year=YEAR)
-    assert board.total.decided == RegistryStatus.objects.filter(
-        Q(year=YEAR), jurisdiction=w.county
-    ).count()
+    assert (
+        board.total.decided
+        == RegistryStatus.objects.filter(Q(year=YEAR), jurisdiction=w.county).count()
+    )
