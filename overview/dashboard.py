@@ -39,11 +39,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, IntegerField, Sum
-from django.db.models.functions import Left
+from django.db.models import IntegerField, Sum
 from django.utils import timezone
 
-from accounts.models import Employment, Jurisdiction, ManagerProfile, SkillLevel, User
+from accounts.models import Employment, Firm, Jurisdiction, ManagerProfile, SkillLevel, User
 from accounts.roles import Role, roles_of
 from accounts.selectors import jurisdiction_list_for
 from core.jurisdictions import nearest
@@ -235,6 +234,8 @@ def dashboard_refresh(*, year: int, today: dt.date | None = None) -> DashboardRe
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_KEY, year])
         _refresh_figures(cursor, year)
         _refresh_days(cursor, year, today)
+        # Fresh statistics for the planner: the tables were just rewritten.
+        cursor.execute("ANALYZE overview_areafigures, overview_filingday")
         refresh, _ = DashboardRefresh.objects.update_or_create(
             year=year,
             defaults={
@@ -327,10 +328,6 @@ def dashboard_areas_for(*, user: User):
     return jurisdiction_list_for(user=user)
 
 
-def _sums():
-    return {name: Sum(name) for name in FIGURES}
-
-
 def dashboard_for(
     *, user: User, year: int, area: Jurisdiction | None = None, top_firms: int = 20
 ) -> Dashboard:
@@ -340,30 +337,39 @@ def dashboard_for(
     home = roles.jurisdiction if roles.role == Role.BUREAU else None
     shown = area or home
     prefix = shown.path if shown is not None else ""
-    rows = AreaFigures.objects.filter(year=year, jurisdiction__path__startswith=prefix)
-
-    # The areas one level down (a prefecture's counties); rows of the area itself stay its own.
-    depth = len(prefix) + _LEVEL
-    by_area = list(
-        rows.annotate(area=Left(F("jurisdiction__path"), depth))
-        .values("area")
-        .annotate(**_sums())
-        .order_by("area")
-    )
-    names = {
-        j.path: j
-        for j in Jurisdiction.objects.filter(path__in=[a["area"] for a in by_area]).only(
+    # The area's jurisdictions once (ids, paths, names); the stored rows are read by id.
+    places = {
+        pk: (path, name)
+        for pk, path, name in Jurisdiction.objects.filter(path__startswith=prefix).values_list(
             "pk", "path", "name"
         )
     }
+    by_path = {path: (pk, name) for pk, (path, name) in places.items()}
+    stored = AreaFigures.objects.filter(year=year, jurisdiction_id__in=list(places)).values_list(
+        "jurisdiction_id", "firm_id", *FIGURES
+    )
+
+    # Summed by the areas one level down (a prefecture's counties; rows of the area itself stay
+    # its own) and by firm, in one pass over the stored rows (a few thousand for a province).
+    depth = len(prefix) + _LEVEL
+    area_sums: dict[str, list[int]] = {}
+    firm_sums: dict[int, list[int]] = {}
+    for jurisdiction_id, firm_id, *figures in stored:
+        key = places[jurisdiction_id][0][:depth]
+        for sums, k in ((area_sums, key), (firm_sums, firm_id)):
+            if k is None:
+                continue
+            into = sums.setdefault(k, [0] * len(FIGURES))
+            for i, value in enumerate(figures):
+                into[i] += value
     areas = []
-    for a in by_area:
-        place = names.get(a["area"])
+    for key in sorted(area_sums):
+        pk, name = by_path.get(key, (None, shown.name if shown else ""))
         areas.append(
             Row(
-                key=place,
-                name=place.name if place else (shown.name if shown else ""),
-                figures={n: a[n] or 0 for n in FIGURES},
+                key=Jurisdiction(pk=pk, path=key, name=name) if pk else None,
+                name=name,
+                figures=dict(zip(FIGURES, area_sums[key], strict=True)),
             )
         )
     total = Row(
@@ -371,18 +377,24 @@ def dashboard_for(
         name=shown.name if shown else "",
         figures={n: sum(a.figures[n] for a in areas) for n in FIGURES},
     )
-
-    per_firm = list(
-        rows.filter(firm__isnull=False)
-        .values("firm", "firm__name")
-        .annotate(**_sums())
-        .order_by("-managers", "firm__name")
+    managers_at = FIGURES.index("managers")
+    trained_at = FIGURES.index("trained")
+    with_managers = {pk: f for pk, f in firm_sums.items() if f[managers_at]}
+    firms_trained = sum(1 for f in with_managers.values() if f[trained_at] == f[managers_at])
+    names = dict(
+        Firm.objects.filter(pk__in=list(firm_sums)).values_list("pk", "name")
+        if len(firm_sums) <= top_firms
+        else Firm.objects.filter(
+            pk__in=sorted(firm_sums, key=lambda pk: -firm_sums[pk][managers_at])[: top_firms * 5]
+        ).values_list("pk", "name")
     )
-    with_managers = [f for f in per_firm if f["managers"]]
-    firms_trained = sum(1 for f in with_managers if f["trained"] == f["managers"])
+    ranked = sorted(
+        (pk for pk in firm_sums if pk in names),
+        key=lambda pk: (-firm_sums[pk][managers_at], names[pk], pk),
+    )
     firms = [
-        Row(key=f["firm"], name=f["firm__name"], figures={n: f[n] or 0 for n in FIGURES})
-        for f in per_firm[:top_firms]
+        Row(key=pk, name=names[pk], figures=dict(zip(FIGURES, firm_sums[pk], strict=True)))
+        for pk in ranked[:top_firms]
     ]
 
     window = window_for(jurisdiction=shown, year=year)
@@ -391,7 +403,7 @@ def dashboard_for(
     end = window.closes_on + dt.timedelta(days=30)
     days = list(
         FilingDay.objects.filter(
-            year=year, jurisdiction__path__startswith=prefix, day__gte=start, day__lte=end
+            year=year, jurisdiction_id__in=list(places), day__gte=start, day__lte=end
         )
         .values("day")
         .annotate(**{n: Sum(n, output_field=IntegerField()) for n in (*STAGES, "submitted")})
@@ -407,7 +419,7 @@ def dashboard_for(
         home=home,
         areas=areas,
         firms=firms,
-        firm_count=len(with_managers),
+        firm_count=len(with_managers),  # firms with current managers in the area
         firms_trained=firms_trained,
         total=total,
         days=days,
