@@ -315,3 +315,42 @@ def test_statuses_of_another_year_do_not_count(province_data):
         board.total.decided
         == RegistryStatus.objects.filter(Q(year=YEAR), jurisdiction=w.county).count()
     )
+
+
+def test_every_link_opens_its_admin_list_with_the_figure_shown(province_data, as_user):
+    """The figures of the tables link to admin lists filtered to the same rows: each link is a
+    valid filter (no "?e=1" redirect), and a stage's link lists as many filings as it says."""
+    import html as html_lib
+
+    w = province_data
+    client = as_user(w.prefecture_bureau)
+    page = _page(client, year=YEAR).content.decode()
+    links = {html_lib.unescape(h) for h in re.findall(r'href="(/admin/[^"]+)"', page)}
+    assert len(links) > 10
+    for link in links:
+        response = client.get(link)
+        assert response.status_code == 200, link
+    # 吉首市's approved filings, 凤凰县's abnormal statuses, the area's counted study records.
+    board = dashboard.dashboard_for(user=w.prefecture_bureau, year=YEAR)
+    for row in board.areas:
+        place = row.key.pk
+        for link, expected in [
+            (
+                f"/admin/registry/annualfiling/?year__exact={YEAR}&status__exact=approved"
+                f"&county={place}",
+                row.approved,
+            ),
+            (
+                f"/admin/registry/registrystatus/?year__exact={YEAR}&status__exact=abnormal"
+                f"&county={place}",
+                row.abnormal,
+            ),
+            (
+                f"/admin/training/studyrecord/?completed_on__year={YEAR}"
+                f"&status__exact=verified&assessment__exact=passed&jurisdiction={place}",
+                row.participations,
+            ),
+            (f"/admin/accounts/managerprofile/?jurisdiction={place}", row.managers),
+        ]:
+            assert link in links
+            assert client.get(link).context["cl"].result_count == expected, link
