@@ -10,8 +10,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import Column
+from core.exports import Column, choice_labels
 
+from .models import Education, Employment, ProfessionalTitle, SkillLevel
 from .validators import mask_id_number
 
 
@@ -39,15 +40,18 @@ def manager_identity_columns(
 
 def manager_columns(*, full_ids: bool) -> list[Column]:
     """A list of managers (rows: `ManagerProfile` with `jurisdiction` selected)."""
+    education = choice_labels(Education.choices)
+    title = choice_labels(ProfessionalTitle.choices)
+    skill = choice_labels(SkillLevel.choices)
     return [
         *manager_identity_columns(full_ids=full_ids),
         Column(_("mobile phone"), attrgetter("phone"), width=14),
         Column(_("jurisdiction"), lambda m: m.jurisdiction.name if m.jurisdiction else ""),
-        Column(_("highest education"), lambda m: m.get_education_display()),
-        Column(_("professional title"), lambda m: m.get_title_display()),
+        Column(_("highest education"), lambda m: education(m.education)),
+        Column(_("professional title"), lambda m: title(m.title)),
         Column(
             _("skill level / practice certificate"),
-            lambda m: m.get_skill_level_display(),
+            lambda m: skill(m.skill_level),
             width=24,
         ),
         Column(_("certificate number"), attrgetter("certificate_number"), width=18),
@@ -69,10 +73,11 @@ def firm_columns(*, full_ids: bool) -> list[Column]:
 
 def employment_columns(*, full_ids: bool) -> list[Column]:
     """A list of employments (rows: `Employment` with `manager` and `firm` selected)."""
+    status = choice_labels(Employment.Status.choices)
     return [
         *manager_identity_columns(full_ids=full_ids, manager=attrgetter("manager")),
         Column(_("firm"), lambda e: e.firm.name, width=30),
-        Column(_("status"), lambda e: e.get_status_display()),
+        Column(_("status"), lambda e: status(e.status)),
         Column(_("position"), attrgetter("position")),
         Column(_("start date"), attrgetter("start_date")),
         Column(_("end date"), attrgetter("end_date")),

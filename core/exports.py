@@ -63,6 +63,7 @@ __all__ = [
     "xlsx_bytes",
     "xlsx_response",
     "Column",
+    "choice_labels",
     "xlsx_export",
     "XlsxExportAdminMixin",
 ]
@@ -152,6 +153,21 @@ def _xlsx_cell(sheet, value: Any, *, font: Font | None = None) -> WriteOnlyCell:
     return cell
 
 
+def _xlsx_value(sheet, value: Any) -> Any:
+    """A value of a data row as `sheet.append` takes it: plain values where openpyxl writes them
+    as they are (numbers, dates, text that does not look like a formula: the fast path of
+    100,000-row exports), a cell built by `_xlsx_cell` for risky text."""
+    value = _plain(value)
+    if isinstance(value, str):
+        if value.startswith(FORMULA_PREFIXES):
+            return _xlsx_cell(sheet, value)
+        if ILLEGAL_CHARACTERS_RE.search(value) or len(value) > _MAX_CELL_CHARS:
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)[:_MAX_CELL_CHARS]
+            if value.startswith(FORMULA_PREFIXES):  # cleaning can uncover a prefix
+                return _xlsx_cell(sheet, value)
+    return value
+
+
 def _sheet_title(title: str) -> str:
     return _SHEET_TITLE_BAD.sub("_", title).strip("'")[:_SHEET_TITLE_MAX] or "Sheet1"
 
@@ -172,7 +188,7 @@ def _write_workbook(
     bold = Font(bold=True)
     sheet.append([_xlsx_cell(sheet, h, font=bold) for h in headers])
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
+        sheet.append([_xlsx_value(sheet, v) for v in row])
     workbook.save(target)
 
 
@@ -225,6 +241,14 @@ class Column:
     label: Any
     value: Callable[[Any], Any]
     width: float | None = None
+
+
+def choice_labels(choices) -> Callable[[Any], Any]:
+    """A function from a stored choice to its label in the reader's language, translated once
+    per export (a model's `get_FOO_display` translates again for every row: seconds over
+    100,000 rows)."""
+    labels = {value: str(label) for value, label in choices}
+    return lambda value: labels.get(value, value)
 
 
 def _private_download(response: HttpResponse, filename: str) -> HttpResponse:

@@ -111,16 +111,19 @@ def firm_managers(request):
     )
 
 
-def _latest_status_text(manager) -> str:
+def _latest_status_text():
     """The latest registry status as the firm's list shows it (a status abnormal only for
-    reasons kept from the public reads "ask the bureau")."""
-    if not manager.latest_status:
-        return ""
-    if manager.latest_status_ask_bureau:
-        label = gettext("Abnormal — ask the bureau")
-    else:
-        label = str(RegistryStatus.Status(manager.latest_status).label)
-    return f"{manager.latest_status_year} {label}"
+    reasons kept from the public reads "ask the bureau"), the labels translated once."""
+    labels = {value: str(label) for value, label in RegistryStatus.Status.choices}
+    ask_bureau = gettext("Abnormal — ask the bureau")
+
+    def text(manager) -> str:
+        if not manager.latest_status:
+            return ""
+        label = ask_bureau if manager.latest_status_ask_bureau else labels[manager.latest_status]
+        return f"{manager.latest_status_year} {label}"
+
+    return text
 
 
 @firm_required
@@ -136,7 +139,7 @@ def firm_managers_export(request):
         managers = managers.none()
     columns = [
         *manager_columns(full_ids=False),
-        Column(_("Registry status"), _latest_status_text, width=20),
+        Column(_("Registry status"), _latest_status_text(), width=20),
     ]
     day = timezone.localdate().isoformat()
     return xlsx_export(gettext("property managers") + f"-{day}.xlsx", columns, managers)

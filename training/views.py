@@ -194,8 +194,7 @@ def firm_compliance_export(request):
 
     req_year = figure(rule.annual_minimum) if rule else None
     req_cycle = figure(rule.cycle_minimum) if rule else None
-    if rule is None:
-        state = _("No hours rule")
+    compliant, short, no_rule = _("Compliant"), _("Hours short"), _("No hours rule")
     columns = [
         Column(gettext_lazy("real name"), attrgetter("real_name"), width=12),
         Column(gettext_lazy("registration number"), attrgetter("registration_number"), width=18),
@@ -209,7 +208,7 @@ def firm_compliance_export(request):
         Column(gettext_lazy("Hours still needed"), lambda m: figure(m.hours_needed)),
         Column(
             gettext_lazy("Status"),
-            lambda m: (_("Compliant") if m.compliant else _("Hours short")) if rule else state,
+            lambda m: (compliant if m.compliant else short) if rule else no_rule,
         ),
     ]
     return xlsx_export(
