@@ -32,8 +32,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -46,10 +48,7 @@ from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from .uploads import content_disposition
@@ -135,37 +134,98 @@ def csv_text(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> str:
 # --- xlsx -----------------------------------------------------------------------------------------
 
 
-def _xlsx_cell(sheet, value: Any, *, font: Font | None = None) -> WriteOnlyCell:
-    value = _plain(value)
-    text = isinstance(value, str)
-    if text:
-        # XML 1.0 cannot hold most control characters (openpyxl refuses them); Excel caps a
-        # cell's length. Tab, line feed and carriage return are allowed and kept.
+# The workbook is written here, as SpreadsheetML text into a zip archive, row by row: openpyxl's
+# write-only mode spends some 25 µs on each cell (100,000 rows of ten columns: half a minute on
+# this machine), this writer about 2 µs. openpyxl reads the result in the tests (and imports
+# the providers' files); the format is the minimal one Excel, WPS and LibreOffice open: one sheet,
+# inline strings, a style sheet with the header's bold font, the quote prefix and date formats.
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">\
+<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>\
+<Default Extension="xml" ContentType="application/xml"/>\
+<Override PartName="/xl/workbook.xml" \
+ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>\
+<Override PartName="/xl/worksheets/sheet1.xml" \
+ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>\
+<Override PartName="/xl/styles.xml" \
+ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>\
+</Types>"""
+_ROOT_RELS = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="{_PKG_REL_NS}">\
+<Relationship Id="rId1" Target="xl/workbook.xml" \
+Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/>\
+</Relationships>"""
+_WORKBOOK_RELS = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="{_PKG_REL_NS}">\
+<Relationship Id="rId1" Target="worksheets/sheet1.xml" \
+Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"/>\
+<Relationship Id="rId2" Target="styles.xml" \
+Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"/>\
+</Relationships>"""
+# Cell styles (the `s` attribute): 0 plain, 1 bold (the header), 2 quote prefix (risky text),
+# 3 bold with quote prefix, 4 date, 5 date and time, 6 time.
+_STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<styleSheet xmlns="{_MAIN_NS}">\
+<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm"/></numFmts>\
+<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>\
+<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>\
+<fills count="2"><fill><patternFill patternType="none"/></fill>\
+<fill><patternFill patternType="gray125"/></fill></fills>\
+<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>\
+<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>\
+<cellXfs count="7">\
+<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>\
+<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>\
+<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>\
+<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" quotePrefix="1"/>\
+<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
+<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
+<xf numFmtId="21" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
+</cellXfs>\
+<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>\
+</styleSheet>"""
+_EPOCH = dt.datetime(1899, 12, 30)
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+def _clean_text(value: str) -> str:
+    # XML 1.0 cannot hold most control characters; Excel caps a cell's length. Tab, line feed
+    # and carriage return are allowed and kept.
+    if len(value) > _MAX_CELL_CHARS or ILLEGAL_CHARACTERS_RE.search(value):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)[:_MAX_CELL_CHARS]
-    cell = WriteOnlyCell(sheet, value=value)
-    if text:
-        # openpyxl makes any text starting with "=" a formula; text is text.
-        cell.data_type = "s"
-        if is_risky(value):
-            cell.quotePrefix = True  # Excel's "'": editing the cell keeps it text
-    if font is not None:
-        cell.font = font
-    return cell
+    return value.translate(_XML_ESCAPES)
 
 
-def _xlsx_value(sheet, value: Any) -> Any:
-    """A value of a data row as `sheet.append` takes it: plain values where openpyxl writes them
-    as they are (numbers, dates, text that does not look like a formula: the fast path of
-    100,000-row exports), a cell built by `_xlsx_cell` for risky text."""
+def _cell_xml(ref: str, value: Any, *, bold: bool = False) -> str:
+    """One cell: text as an inline string (never a formula, whatever it starts with; risky
+    text with Excel's quote prefix, so that editing it keeps it text), numbers, dates as
+    serial numbers with a date format, None as nothing."""
     value = _plain(value)
-    if isinstance(value, str):
-        if value.startswith(FORMULA_PREFIXES):
-            return _xlsx_cell(sheet, value)
-        if ILLEGAL_CHARACTERS_RE.search(value) or len(value) > _MAX_CELL_CHARS:
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)[:_MAX_CELL_CHARS]
-            if value.startswith(FORMULA_PREFIXES):  # cleaning can uncover a prefix
-                return _xlsx_cell(sheet, value)
-    return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, int | Decimal) or (isinstance(value, float) and math.isfinite(value)):
+        return f'<c r="{ref}"><v>{value}</v></c>'
+    if isinstance(value, dt.datetime):
+        serial = (value - _EPOCH) / dt.timedelta(days=1)
+        return f'<c r="{ref}" s="5"><v>{serial!r}</v></c>'
+    if isinstance(value, dt.date):
+        return f'<c r="{ref}" s="4"><v>{(value - _EPOCH.date()).days}</v></c>'
+    if isinstance(value, dt.time):
+        seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+        return f'<c r="{ref}" s="6"><v>{seconds / 86400!r}</v></c>'
+    text = str(value)
+    style = (2 if is_risky(text) else 0) + (1 if bold else 0)
+    styled = f' s="{style}"' if style else ""
+    return (
+        f'<c r="{ref}"{styled} t="inlineStr"><is><t xml:space="preserve">'
+        f"{_clean_text(text)}</t></is></c>"
+    )
 
 
 def _sheet_title(title: str) -> str:
@@ -180,16 +240,46 @@ def _write_workbook(
     sheet_title: str,
     column_widths: Sequence[float] | None,
 ) -> None:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_sheet_title(sheet_title))
-    if column_widths:
-        for index, width in enumerate(column_widths, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = width
-    bold = Font(bold=True)
-    sheet.append([_xlsx_cell(sheet, h, font=bold) for h in headers])
-    for row in rows:
-        sheet.append([_xlsx_value(sheet, v) for v in row])
-    workbook.save(target)
+    """Write the workbook into `target` (a binary file): the sheet row by row, a thousand rows
+    at a time into the compressed archive, so that memory holds no more than that."""
+    letters = [get_column_letter(i) for i in range(1, max(len(headers), 1) + 1)]
+    title = _clean_text(_sheet_title(sheet_title)).replace('"', "&quot;")
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _ROOT_RELS)
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}"><sheets>'
+            f'<sheet name="{title}" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        archive.writestr("xl/styles.xml", _STYLES)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            head = [
+                f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN_NS}">'
+            ]
+            if column_widths:
+                head.append("<cols>")
+                head.extend(
+                    f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
+                    for i, w in enumerate(column_widths, start=1)
+                )
+                head.append("</cols>")
+            head.append('<sheetData><row r="1">')
+            head.extend(_cell_xml(f"{letters[i]}1", h, bold=True) for i, h in enumerate(headers))
+            head.append("</row>")
+            sheet.write("".join(head).encode())
+            chunk: list[str] = []
+            for number, row in enumerate(rows, start=2):
+                chunk.append(f'<row r="{number}">')
+                chunk.extend(_cell_xml(f"{letters[i]}{number}", v) for i, v in enumerate(row))
+                chunk.append("</row>")
+                if len(chunk) > 20_000:
+                    sheet.write("".join(chunk).encode())
+                    chunk.clear()
+            chunk.append("</sheetData></worksheet>")
+            sheet.write("".join(chunk).encode())
 
 
 def xlsx_bytes(
