@@ -17,7 +17,7 @@ link in the firm's export. Every export therefore goes through this module:
 * :func:`csv_text` writes CSV with every text field passed through :func:`inert` and quoted.
 * :func:`xlsx_export` is how a list page or an admin list is downloaded: a list of
   :class:`Column` (a translatable header and how to read the value from a row) over rows read
-  with ``.iterator()``; the workbook is written row by row (openpyxl's write-only mode) to a
+  with ``.iterator()``; the workbook is written row by row (SpreadsheetML into the zip) to a
   temporary file and sent from there in chunks, so 100,000 rows never sit in memory, neither as
   model instances nor as the finished file.
 * :class:`XlsxExportAdminMixin` gives an admin list an "export to Excel" link (and action) that
@@ -189,6 +189,8 @@ _STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>\
 </styleSheet>"""
 _EPOCH = dt.datetime(1899, 12, 30)
+#: A to ZZ: the columns an export may have.
+_COLUMN_LETTERS = [get_column_letter(i) for i in range(1, 703)]
 _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
@@ -240,9 +242,9 @@ def _write_workbook(
     sheet_title: str,
     column_widths: Sequence[float] | None,
 ) -> None:
-    """Write the workbook into `target` (a binary file): the sheet row by row, a thousand rows
-    at a time into the compressed archive, so that memory holds no more than that."""
-    letters = [get_column_letter(i) for i in range(1, max(len(headers), 1) + 1)]
+    """Write the workbook into `target` (a binary file): the sheet row by row, some two thousand
+    rows at a time into the compressed archive, so that memory holds no more than that."""
+    letters = _COLUMN_LETTERS
     title = _clean_text(_sheet_title(sheet_title)).replace('"', "&quot;")
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
@@ -291,7 +293,8 @@ def xlsx_bytes(
 ) -> bytes:
     """An .xlsx workbook of one sheet: a bold header row, then ``rows``, every cell inert.
 
-    Written with openpyxl's write-only mode, which keeps only the row being written in memory.
+    Written row by row (see `_write_workbook`); the finished file is returned in memory, so
+    large lists use :func:`xlsx_export` instead.
     """
     out = io.BytesIO()
     _write_workbook(out, headers, rows, sheet_title=sheet_title, column_widths=column_widths)
