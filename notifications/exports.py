@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from core.exports import Column, choice_labels
 
 from .models import Notice
-from .wording import notice_title
+from .wording import notice_body, notice_title
 
 
 def notice_columns(*, full_ids: bool) -> list[Column]:
@@ -28,5 +28,18 @@ def notice_columns(*, full_ids: bool) -> list[Column]:
         Column(_("attempts"), attrgetter("attempts"), width=8),
         Column(_("SMS"), lambda n: sms(n.sms_state)),
         Column(_("SMS sent"), attrgetter("smsed_at"), width=18),
+        Column(_("read"), attrgetter("read_at"), width=18),
+    ]
+
+
+def own_notice_columns() -> list[Column]:
+    """The reader's own notices (the notice list's export): when, what, and when read."""
+    kind = choice_labels(Notice.Kind.choices)
+    return [
+        Column(_("time"), attrgetter("created_at"), width=18),
+        Column(_("kind"), lambda n: kind(n.kind), width=20),
+        Column(_("year"), attrgetter("year"), width=8),
+        Column(_("title"), notice_title, width=40),
+        Column(_("details"), notice_body, width=80),
         Column(_("read"), attrgetter("read_at"), width=18),
     ]

@@ -246,3 +246,16 @@ def test_a_large_list_is_streamed_from_a_file_read_in_chunks(lists, django_asser
     assert header == ["姓名", "执业登记号"]
     assert len(rows) == ManagerProfile.objects.count() >= 2500
     assert "filename*=UTF-8''%E5%A4%A7%E5%90%8D%E5%8D%95.xlsx" in response["Content-Disposition"]
+
+
+def test_firm_reviewer_exports_his_own_notices_a_manager_has_no_button(lists, as_user):
+    w = lists
+    Notice.objects.create(recipient=w.reviewer, kind=Notice.Kind.values[0], milestone="r1")
+    url = reverse("notifications:notice_export")
+    header, rows, _ = _sheet(as_user(w.reviewer).get(url))
+    assert header[:4] == ["时间", "类型", "年度", "标题"]
+    assert len(rows) == 1
+    assert url in as_user(w.reviewer).get(reverse("notifications:notice_list")).content.decode()
+    manager = as_user(w.manager.user)
+    assert url not in manager.get(reverse("notifications:notice_list")).content.decode()
+    assert manager.get(url).status_code == 403
