@@ -15,9 +15,10 @@
   };
   var charts = [];
 
-  function draw(id, option) {
+  function draw(id, option, rows) {
     var el = document.getElementById(id);
     if (!el) { return; }
+    if (rows) { el.style.height = Math.max(160, 70 + 30 * rows) + "px"; }  // one bar a row
     var chart = echarts.init(el, null, { renderer: "svg" });
     chart.setOption(Object.assign({
       animation: false,
@@ -31,7 +32,7 @@
   function series(keys, block, extra) {
     return keys.map(function (key) {
       return Object.assign({
-        name: L[key], type: "bar", stack: "total", data: block[key],
+        name: L[key], type: "bar", stack: "total", data: block[key], barMaxWidth: 24,
         itemStyle: { color: colours[key] }, emphasis: { focus: "series" }
       }, extra || {});
     });
@@ -57,13 +58,13 @@
       yAxis: { type: "category", data: data.areas.x, inverse: true },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true },
       series: series(stagesWithNot, data.areas)
-    });
+    }, data.areas.x.length);
     draw("chart-rates", {
       xAxis: { type: "category", data: data.areas.x, axisLabel: { interval: 0, rotate: data.areas.x.length > 6 ? 40 : 0 } },
       yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true, valueFormatter: function (v) { return v === null ? "—" : v + "%"; } },
       series: ["compliance_rate", "abnormal_rate", "certified_rate", "trained_rate"].map(function (key) {
-        return { name: L[key], type: "bar", data: data.areas[key], itemStyle: { color: colours[key] } };
+        return { name: L[key], type: "bar", data: data.areas[key], barMaxWidth: 24, itemStyle: { color: colours[key] } };
       })
     });
   }
@@ -73,7 +74,7 @@
       yAxis: { type: "category", data: data.firms.x, inverse: true, axisLabel: { width: 140, overflow: "truncate" } },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true },
       series: series(stagesWithNot, data.firms)
-    });
+    }, data.firms.x.length);
   }
   window.addEventListener("resize", function () {
     charts.forEach(function (chart) { chart.resize(); });
