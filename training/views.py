@@ -3,7 +3,7 @@ provider's reports. Thin: scoped selector, form, one service, message, redirect.
 
 from __future__ import annotations
 
-from operator import attrgetter
+from operator import itemgetter
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -47,21 +47,12 @@ def study_hours(request):
         selectors.study_record_list_for(user=request.user).filter(completed_on__year=year)
     )
     # A submitted filing freezes its year: those records show locked, not 修改/删除 that the
-    # service would refuse on saving. One query for the page, flags on each row.
-    locked = selectors.locked_study_years(manager_id=manager.pk, years={year})
+    # service would refuse on saving. The locks and the years of the picker in one query.
+    studied, locked = selectors.study_years_and_locks(manager_id=manager.pk)
     for record in records:
         record.locked_at = locked.get(record.completed_on.year)
         record.can_change = record.awaits_own_verification and record.locked_at is None
-    years = sorted(
-        {
-            d.year
-            for d in selectors.study_record_list_for(user=request.user).dates(
-                "completed_on", "year"
-            )
-        }
-        | {timezone.localdate().year, in_view, year},
-        reverse=True,
-    )
+    years = sorted(studied | {timezone.localdate().year, in_view, year}, reverse=True)
     return render(
         request,
         "training/study_hours.html",
@@ -155,13 +146,20 @@ def transcript_pdf(request, year):
 # --- firm ----------------------------------------------------------------------------------------
 
 
-def _compliance_query(request):
+def _compliance_query(request, *, whole: bool = False):
     firm = roles_of(request.user).firm
     filters = ComplianceFilter(request.GET or None)
     year = filters.year_of(default=timezone.localdate().year)
-    managers, rule = selectors.firm_compliance(firm=firm, year=year)
-    filters.queryset = managers
-    return firm, filters.form, year, filters.qs, rule
+    data = filters.form.cleaned_data if filters.is_bound and filters.form.is_valid() else {}
+    managers, rule = selectors.firm_compliance(
+        firm=firm,
+        year=year,
+        status=data.get("status") or "",
+        order=data.get("order") or "name",
+        search=data.get("q") or "",
+        whole=whole,
+    )
+    return firm, filters.form, year, managers, rule
 
 
 @firm_required
@@ -187,7 +185,7 @@ def firm_compliance(request):
 @firm_required
 def firm_compliance_export(request):
     """The compliance list as filtered on screen, as .xlsx (the one exporter, core.exports)."""
-    firm, form, year, managers, rule = _compliance_query(request)
+    firm, form, year, managers, rule = _compliance_query(request, whole=True)
 
     def figure(value):
         return float(value) if value is not None else None
@@ -196,25 +194,29 @@ def firm_compliance_export(request):
     req_cycle = figure(rule.cycle_minimum) if rule else None
     compliant, short, no_rule = _("Compliant"), _("Hours short"), _("No hours rule")
     columns = [
-        Column(gettext_lazy("real name"), attrgetter("real_name"), width=12),
-        Column(gettext_lazy("registration number"), attrgetter("registration_number"), width=18),
-        Column(gettext_lazy("Hours counted this year"), lambda m: figure(m.hours_year)),
+        Column(gettext_lazy("real name"), itemgetter("real_name"), width=12),
+        Column(gettext_lazy("registration number"), itemgetter("registration_number"), width=18),
+        Column(gettext_lazy("Hours counted this year"), lambda m: figure(m["hours_year"])),
         Column(gettext_lazy("Hours required this year"), lambda m: req_year),
         Column(
             gettext_lazy("Hours counted in the cycle"),
-            lambda m: figure(m.hours_cycle) if req_cycle is not None else None,
+            lambda m: figure(m["hours_cycle"]) if req_cycle is not None else None,
         ),
         Column(gettext_lazy("Hours required in the cycle"), lambda m: req_cycle),
-        Column(gettext_lazy("Hours still needed"), lambda m: figure(m.hours_needed)),
+        Column(gettext_lazy("Hours still needed"), lambda m: figure(m["hours_needed"])),
         Column(
             gettext_lazy("Status"),
-            lambda m: (compliant if m.compliant else short) if rule else no_rule,
+            lambda m: (compliant if m["compliant"] else short) if rule else no_rule,
         ),
     ]
+    # Plain values, not model instances: a firm's whole list, read in one pass.
+    values = managers.values(
+        "real_name", "registration_number", "hours_year", "hours_cycle", "hours_needed", "compliant"
+    )
     return xlsx_export(
         _("Study hours compliance") + f"-{year}.xlsx",
         columns,
-        managers,
+        values,
         sheet_title=_("%(year)s hours") % {"year": year},
     )
 
