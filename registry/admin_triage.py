@@ -10,8 +10,7 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db.models import CharField, F, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce, Concat, NullIf
+from django.db.models import F
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -21,7 +20,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
-from accounts.models import User
 from accounts.selectors import manager_list_for
 from core.errors import DomainError
 from core.exports import xlsx_response
@@ -118,18 +116,9 @@ class TriageAdminMixin:
     # --- the list ---------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        # Annotations, not joins: they survive a `select_related(None)` or `.only()` after, and
-        # the assignee's name is a subquery run for the page's rows only (a join would also be
-        # carried into the list's COUNT and the filters' queries).
-        qs = triage.with_risk(super().get_queryset(request))
-        assignee = User.objects.filter(pk=OuterRef("assigned_to_id")).annotate(
-            label=Coalesce(
-                NullIf(Concat("last_name", "first_name"), Value(""), output_field=CharField()),
-                "email",
-                output_field=CharField(),
-            )
-        )
-        return qs.annotate(assigned_label=Subquery(assignee.values("label")[:1]))
+        # Annotations of stored columns: they survive a `select_related(None)`, `.only()` or
+        # `.defer()` after, and cost no join or subquery.
+        return triage.with_risk(super().get_queryset(request))
 
     def get_list_display(self, request):
         # No column more: the list must fit 1280 px beside the navigation and the filters. The
@@ -194,10 +183,6 @@ class TriageAdminMixin:
             formats.time_format(when, "H:i"),
             pgettext_lazy("firm review", "took %(time)s") % {"time": self.firm_took(obj)},
         )
-
-    @admin.display(description=_("assigned to"), ordering="assigned_to")
-    def assigned(self, obj):
-        return obj.assigned_label or "—"
 
     def changelist_view(self, request, extra_context=None):
         extra = {
