@@ -32,6 +32,12 @@ class Notice(models.Model):
         STATUS_ABNORMAL = "status_abnormal", _("Registry status abnormal")
         STATUS_NORMAL = "status_normal", _("Registry status back to normal")
         FIRM_ABNORMAL = "firm_abnormal", _("Managers of the firm abnormal")
+        # Registration (执业登记) and revocation.
+        REGISTRATION_TO_REVIEW = "registration_to_review", _("Registration awaiting your review")
+        REGISTRATION_ISSUED = "registration_issued", _("Registration number issued")
+        REGISTRATION_REFUSED = "registration_refused", _("Registration refused")
+        REGISTRATION_CANCELLED = "registration_cancelled", _("Registration cancelled")
+        FILING_REVOKED = "filing_revoked", _("Filing approval revoked")
 
     class EmailState(models.TextChoices):
         PENDING = "pending", pgettext_lazy("e-mail", "To send")

@@ -68,11 +68,20 @@ def notice_title(notice: Notice) -> str:
         Kind.STATUS_ABNORMAL: _("Your %(year)s registry status is abnormal"),
         Kind.STATUS_NORMAL: _("Your %(year)s registry status is normal again"),
         Kind.FIRM_ABNORMAL: _("Managers of your firm are abnormal for %(year)s"),
+        Kind.REGISTRATION_TO_REVIEW: _("The registration of %(name)s awaits your review"),
+        Kind.REGISTRATION_ISSUED: _("Your registration number is %(number)s"),
+        Kind.REGISTRATION_REFUSED: _("Your registration was refused"),
+        Kind.REGISTRATION_CANCELLED: _("The registration of %(name)s was cancelled"),
+        Kind.FILING_REVOKED: _("The approval of the %(year)s filing of %(name)s was revoked"),
     }
     template = titles.get(notice.kind)
     if template is None:
         return notice.get_kind_display()
-    return template % {"year": p.get("year", ""), "name": p.get("name", "")}
+    return template % {
+        "year": p.get("year", ""),
+        "name": p.get("name", ""),
+        "number": p.get("number", ""),
+    }
 
 
 def _deadline(p: dict) -> str:
@@ -100,6 +109,12 @@ def notice_body(notice: Notice) -> str:
         }
     if kind == Kind.FILING_RETURNED:
         return _("Reason: %(reason)s") % {"reason": p.get("reason", "")}
+    if kind in (Kind.REGISTRATION_REFUSED, Kind.REGISTRATION_CANCELLED, Kind.FILING_REVOKED):
+        return _("Reason: %(reason)s") % {"reason": p.get("reason", "")}
+    if kind == Kind.REGISTRATION_ISSUED:
+        return _("The public can now look you up by this number and your name.")
+    if kind == Kind.REGISTRATION_TO_REVIEW:
+        return _("The firm has confirmed the employment; approve or refuse the registration.")
     if kind == Kind.FILING_APPROVED:
         return _("The filing certificate can be downloaded from the filing page.")
     if kind == Kind.REMIND_NOT_SUBMITTED:

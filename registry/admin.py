@@ -24,7 +24,9 @@ from accounts.admin import (
     ManagerJurisdictionFilter,
     ReadOnlyAdminMixin,
     ReviewOnlyAdminMixin,
+    reason_page,
 )
+from accounts.forms import ReasonForm
 from accounts.selectors import firm_list_for, jurisdiction_list_for, manager_list_for
 from core.errors import DomainError
 from core.uploads import PrivateFileField
@@ -129,6 +131,8 @@ class AnnualFilingAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
         "approved_at",
         "certificate_code",
         "return_reason",
+        "revoked_at",
+        "revoke_reason",
     ]
     fields = readonly_fields
 
@@ -183,6 +187,7 @@ class AnnualFilingAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
             "old_proofs": [p for p in filing.proofs.all() if p.replaced_at is not None],
             "audit": selectors.filing_audit_trail(filing),
             "can_decide": filing.status == AnnualFiling.Status.AWAITING_BUREAU,
+            "can_revoke": filing.status == AnnualFiling.Status.APPROVED,
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
@@ -201,6 +206,11 @@ class AnnualFilingAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
                 "<int:pk>/return/",
                 self.admin_site.admin_view(self.return_view),
                 name="registry_annualfiling_return",
+            ),
+            path(
+                "<int:pk>/revoke/",
+                self.admin_site.admin_view(self.revoke_view),
+                name="registry_annualfiling_revoke",
             ),
             *super().get_urls(),
         ]
@@ -243,6 +253,42 @@ class AnnualFilingAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
                 )
             return HttpResponseRedirect(reverse("admin:registry_annualfiling_change", args=[pk]))
         return self._return_page(request, [filing], form, single=True)
+
+    def revoke_view(self, request, pk):
+        """Revoke (撤销) an approved filing, with a reason (asked on an intermediate page)."""
+        filing = self._filing_or_404(request, pk)
+        change_url = reverse("admin:registry_annualfiling_change", args=[pk])
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.filing_revoke(
+                    actor=request.user, filing=filing, reason=form.cleaned_data["reason"]
+                )
+            except DomainError as exc:
+                for message in exc.messages:
+                    self.message_user(request, message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("The approval of %(filing)s was revoked; its certificate no longer verifies.")
+                    % {"filing": filing},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(change_url)
+        return reason_page(
+            self,
+            request,
+            title=_("Revoke the approval of the filing"),
+            intro=_(
+                "The certificate of this filing no longer verifies: the public check and the "
+                "lookup say that it was revoked, with today's date. The year's registry status "
+                "is decided again. The manager and his firm are told."
+            ),
+            people=[filing],
+            form=form,
+            submit=_("Revoke"),
+            cancel_url=change_url,
+        )
 
     # --- actions --------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -97,11 +97,14 @@ class AnnualFiling(models.Model):
         AWAITING_BUREAU = "awaiting_bureau", _("Awaiting bureau review")
         APPROVED = "approved", _("Approved (filed)")
         RETURNED = "returned", _("Returned")
+        # 撤销: the bureau withdrew its approval, with a reason. Final; the certificate's code
+        # stays so that /verify/ can say so.
+        REVOKED = "revoked", pgettext_lazy("filing", "Revoked")
 
     #: States in which the manager may change the filing and its proofs.
     EDITABLE = (Status.DRAFT, Status.RETURNED)
     #: States in which the filing is under review or decided: the year's records are frozen.
-    LOCKED = (Status.AWAITING_FIRM, Status.AWAITING_BUREAU, Status.APPROVED)
+    LOCKED = (Status.AWAITING_FIRM, Status.AWAITING_BUREAU, Status.APPROVED, Status.REVOKED)
 
     manager = models.ForeignKey(
         ManagerProfile, verbose_name=_("manager"), on_delete=models.PROTECT, related_name="filings"
@@ -136,6 +139,8 @@ class AnnualFiling(models.Model):
     certificate_code = models.CharField(
         _("certificate code"), max_length=16, unique=True, null=True, blank=True
     )
+    revoked_at = models.DateTimeField(_("revoked on"), null=True, blank=True)
+    revoke_reason = models.TextField(_("reason for the revocation"), blank=True)
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -234,6 +239,7 @@ class ReviewEvent(models.Model):
         FIRM_RETURN = "firm_return", _("Returned by the firm")
         BUREAU_APPROVE = "bureau_approve", _("Approved by the bureau")
         BUREAU_RETURN = "bureau_return", _("Returned by the bureau")
+        BUREAU_REVOKE = "bureau_revoke", _("Approval revoked by the bureau")
 
     filing = models.ForeignKey(
         AnnualFiling, verbose_name=_("filing"), on_delete=models.PROTECT, related_name="events"
@@ -271,6 +277,7 @@ class StatusReason(models.TextChoices):
     NOT_APPROVED = "not_approved", _("The filing was not approved by the deadline")
     HOURS_SHORT = "hours_short", _("Study hours short of the rule")
     BAD_CONDUCT = "bad_conduct", _("A bad conduct record in force")
+    REVOKED = "revoked", _("The approval of the filing was revoked")
 
 
 def reasons_display(reasons: list[str]) -> list[str]:
@@ -369,6 +376,7 @@ class CreditEntry(YearStatus):
         WINDOW_CLOSED = "window_closed", _("The filing window closed")
         LATE_APPROVAL = "late_approval", _("Filing approved after the close")
         CONDUCT = "conduct", _("Conduct record entered or changed")
+        REVOKED = "revoked", _("Filing approval revoked")
 
     manager = models.ForeignKey(
         ManagerProfile,

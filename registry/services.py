@@ -54,6 +54,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     Action.FIRM_RETURN: ((Status.AWAITING_FIRM,), Status.RETURNED),
     Action.BUREAU_APPROVE: ((Status.AWAITING_BUREAU,), Status.APPROVED),
     Action.BUREAU_RETURN: ((Status.AWAITING_BUREAU,), Status.RETURNED),
+    Action.BUREAU_REVOKE: ((Status.APPROVED,), Status.REVOKED),
 }
 
 #: Who acts at each stage (bureau stage: bureau staff, or an administrator).
@@ -188,6 +189,10 @@ def _event_notices(event: ReviewEvent, filing: AnnualFiling) -> list[NewNotice]:
     elif event.action == A.BUREAU_APPROVE:
         out.append((filing.manager.user_id, K.FILING_APPROVED, own))
         out += [(pk, K.FILING_APPROVED, firm_link) for pk in reviewers]
+    elif event.action == A.BUREAU_REVOKE:
+        out.append((filing.manager.user_id, K.FILING_REVOKED, own))
+        # The firm no longer reaches a filing of a manager it stopped employing: no link then.
+        out += [(pk, K.FILING_REVOKED, reverse("overview:firm_managers")) for pk in reviewers]
     params = {
         "year": filing.year,
         "name": filing.manager.real_name,
@@ -391,6 +396,16 @@ def filing_submission_errors(*, filing: AnnualFiling, today: dt.date) -> list[st
     deadline = selectors.deadline_for(manager=manager, year=filing.year)
     if not deadline.allows(today):
         errors.append(str(_window_error(deadline, today).messages[0]))
+    if not manager.is_registered:
+        errors.append(
+            str(
+                _(
+                    "Your registration is not in force (%(status)s): a filing is submitted with "
+                    "a registration number in force."
+                )
+                % {"status": manager.get_registration_status_display()}
+            )
+        )
     if current_employment(manager=manager) is None:
         errors.append(
             str(
@@ -542,6 +557,30 @@ def filing_bureau_return(*, actor: User, filing: AnnualFiling, reason: str) -> A
     return _return(
         actor=actor, filing=filing, reason=reason, roles=BUREAU, action=Action.BUREAU_RETURN
     )
+
+
+def filing_revoke(*, actor: User, filing: AnnualFiling, reason: str) -> AnnualFiling:
+    """Revoke (撤销) an approved filing, with the reason: its certificate no longer verifies
+    (/verify/ says revoked, with the date), the year's status is decided again (the filing no
+    longer counts as approved), the manager and the firm are told. Final; repeating is
+    harmless."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for the revocation."), code="reason")
+    with transaction.atomic():
+        filing = _lock_for(actor, filing, BUREAU)
+        if filing.status == Status.REVOKED:
+            return filing
+        filing.revoked_at = timezone.now()
+        filing.revoke_reason = reason
+        _transition(filing=filing, actor=actor, action=Action.BUREAU_REVOKE, reason=reason)
+        registry_status_refresh(
+            manager=filing.manager,
+            year=filing.year,
+            cause=CreditEntry.Cause.REVOKED,
+            actor=actor,
+        )
+    return filing
 
 
 # --- windows and extensions ------------------------------------------------------------------

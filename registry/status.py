@@ -80,6 +80,7 @@ def status_candidates(
         not_filed=_flag(Q(filing_status__isnull=True) | Q(filing_status=Status.DRAFT)),
         not_approved=_flag(Q(filing_status__in=pending)),
         bad_conduct=Exists(bad),
+        revoked=_flag(Q(filing_status=Status.REVOKED)),
     )
 
 
@@ -92,6 +93,7 @@ REASON_FLAGS = [
     (StatusReason.NOT_APPROVED, "not_approved"),
     (StatusReason.HOURS_SHORT, "hours_short"),
     (StatusReason.BAD_CONDUCT, "bad_conduct"),
+    (StatusReason.REVOKED, "revoked"),
 ]
 
 
@@ -132,7 +134,7 @@ def _close_scope(scope: Scope, *, now: dt.datetime, result: CloseResult) -> None
     end_of_last_day = timezone.make_aware(
         dt.datetime.combine(scope.last_day + dt.timedelta(days=1), dt.time.min)
     )
-    managers = scope.managers().filter(completed_at__lt=end_of_last_day)
+    managers = scope.managers().filter(registered_at__lt=end_of_last_day)
     managers = managers.exclude(
         Exists(RegistryStatus.objects.filter(manager=OuterRef("pk"), year=scope.year))
     )
