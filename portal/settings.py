@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "notifications",
     "training",
     "registry",
+    "credit",
     "overview",
 ]
 
