@@ -175,8 +175,9 @@ class ScoreLine(models.Model):
         FILING_LATE = "filing_late", _("Filing late or missing")
         ASSESSMENT_FAILED = "assessment_failed", _("Failed course assessment")
 
-    #: The automatic deductions a manager may object to (and a bureau waive).
-    DEDUCTIONS = (Rule.HOURS_SHORT, Rule.FILING_LATE, Rule.ASSESSMENT_FAILED)
+    #: The automatic deductions a manager may object to (and a bureau waive). A failed
+    #: assessment is corrected on its study record instead.
+    DEDUCTIONS = (Rule.HOURS_SHORT, Rule.FILING_LATE)
 
     score = models.ForeignKey(
         CreditScore, verbose_name=_("score"), on_delete=models.CASCADE, related_name="lines"
@@ -263,7 +264,12 @@ class SupervisionEntry(models.Model):
     #: a rule lists a manager once per trigger, however often the recompute runs.
     trigger = models.CharField(_("trigger"), max_length=40, blank=True)
     reason = models.TextField(_("reason"), blank=True)
-    public_reason = models.CharField(_("public reason"), max_length=200)
+    public_reason = models.CharField(
+        _("public reason"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shown to the public. Empty: the cause (e.g. abnormal two years in a row)."),
+    )
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("until"))
     # The manager's jurisdiction when listed: the bureau's scope.
@@ -316,6 +322,14 @@ class SupervisionEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.manager} · {self.starts_on} – {self.ends_on}"
+
+    @property
+    def public_text(self) -> str:
+        """What the public reads as the reason: the public reason, else the cause."""
+        return self.public_reason or str(self.get_cause_display())
+
+    def is_active_on(self, day) -> bool:
+        return self.ended_at is None and self.starts_on <= day <= self.ends_on
 
 
 class Decision(models.TextChoices):
@@ -428,7 +442,10 @@ class RepairRequest(models.Model):
     period has passed, with proof of rectification. Approved, the record's effect ends that
     day (the record stays in the history)."""
 
-    Status = Decision
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting the bureau")
+        APPROVED = "approved", pgettext_lazy("repair", "Approved")
+        REJECTED = "rejected", pgettext_lazy("objection", "Rejected")
 
     manager = models.ForeignKey(
         ManagerProfile,
@@ -448,7 +465,7 @@ class RepairRequest(models.Model):
     )
     proof_name = models.CharField(_("proof file name"), max_length=255)
     status = models.CharField(
-        _("status"), max_length=16, choices=Decision.choices, default=Decision.PENDING
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
     jurisdiction = models.ForeignKey(
         Jurisdiction, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="+"

@@ -3,6 +3,8 @@ defaults (an unsaved `CreditPolicy`, whose field defaults are the published figu
 
 from __future__ import annotations
 
+from django.db import connection
+
 from accounts.models import Jurisdiction
 from core.jurisdictions import nearest, nearest_in
 
@@ -38,3 +40,13 @@ def policies_by_jurisdiction() -> dict[int, CreditPolicy]:
         pk: nearest(path, by_code) or default
         for pk, path in Jurisdiction.objects.values_list("pk", "path")
     }
+
+
+#: One advisory lock for the recompute and the listing: two runs at once run one after the other.
+_LOCK_KEY = 0x4352_4544  # "CRED"
+
+
+def lock() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        cursor.execute("SET LOCAL jit = off")
