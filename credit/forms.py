@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.uploads import PrivateFileField
 
@@ -16,7 +17,9 @@ class ObjectionForm(forms.Form):
         + [(r, label) for r, label in ScoreLine.Rule.choices if r in ScoreLine.DEDUCTIONS],
         widget=forms.HiddenInput,
     )
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=pgettext_lazy("credit", "Reason"), widget=forms.Textarea(attrs={"rows": 3})
+    )
     evidence = PrivateFileField(label=_("Evidence"), required=False)
 
 
@@ -32,12 +35,16 @@ class DecisionForm(forms.Form):
         label=_("Decision"),
         choices=[("uphold", _("Uphold")), ("reject", _("Reject"))],
     )
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=pgettext_lazy("credit", "Reason"), widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ListForm(forms.Form):
     registration_number = forms.CharField(label=_("Registration number"), max_length=32)
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=pgettext_lazy("credit", "Reason"), widget=forms.Textarea(attrs={"rows": 2})
+    )
     public_reason = forms.CharField(label=_("Public reason"), max_length=200, required=False)
     days = forms.IntegerField(
         label=_("Days on the list"),
@@ -49,4 +56,6 @@ class ListForm(forms.Form):
 
 
 class DelistForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=pgettext_lazy("credit", "Reason"), widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -136,7 +136,7 @@ class CreditScore(models.Model):
     jurisdiction = models.ForeignKey(
         Jurisdiction, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="+"
     )
-    score = models.SmallIntegerField(_("score"))
+    score = models.SmallIntegerField(pgettext_lazy("credit", "score"))
     grade = models.CharField(_("grade"), max_length=3, choices=Grade.choices)
     has_bad_record = models.BooleanField(_("bad record in force"), default=False)
     latest = models.BooleanField(_("current"), default=False)
@@ -180,7 +180,7 @@ class ScoreLine(models.Model):
     DEDUCTIONS = (Rule.HOURS_SHORT, Rule.FILING_LATE)
 
     score = models.ForeignKey(
-        CreditScore, verbose_name=_("score"), on_delete=models.CASCADE, related_name="lines"
+        CreditScore, verbose_name=_("credit score"), on_delete=models.CASCADE, related_name="lines"
     )
     rule = models.CharField(_("rule"), max_length=20, choices=Rule.choices)
     points = models.SmallIntegerField(_("points"))

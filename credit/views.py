@@ -17,6 +17,7 @@ from accounts.roles import Role, roles_of
 from accounts.selectors import manager_list_for
 from core.errors import DomainError
 from core.uploads import serve_private_file
+from registry import selectors as registry_selectors
 from registry.models import ConductRecord
 from registry.selectors import in_force_between
 
@@ -76,11 +77,18 @@ def my_credit(request):
         record.can_repair = record.repair_from <= today and record.pk not in pending_repairs
         record.repair_pending = record.pk in pending_repairs
         repairable.append(record)
+    record = registry_selectors.credit_record_for(
+        manager=manager,
+        conduct=registry_selectors.conduct_record_list_for(user=request.user),
+        full_reasons=True,
+    )
     return render(
         request,
         "credit/credit_file.html",
         {
             "manager": manager,
+            "record": record,
+            "evidence_visible": True,
             "summary": summary,
             "objections": objections,
             "repairs": repairs,

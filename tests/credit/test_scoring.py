@@ -47,7 +47,10 @@ def test_full_base_part_is_80_and_grade_aa(world, perfect):
         Rule.BASE_HOURS: [30],
     }
     line = score_of(perfect).lines.get(rule=Rule.BASE_HOURS)
-    assert (line.effective_from, line.effective_until) == (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    assert (line.effective_from, line.effective_until) == (
+        dt.date(2026, 1, 1),
+        dt.date(2026, 12, 31),
+    )
 
 
 @pytest.mark.parametrize(
@@ -69,7 +72,9 @@ def test_aaa_from_85(world, perfect, good_points, score, grade):
         ("minor", 75, "A"),
     ],
 )
-def test_bad_records_by_severity_and_the_70_and_60_boundaries(world, perfect, severity, score, grade):
+def test_bad_records_by_severity_and_the_70_and_60_boundaries(
+    world, perfect, severity, score, grade
+):
     record(perfect, "bad", severity=severity)
     scores_recompute()
     s = score_of(perfect)
