@@ -7,7 +7,7 @@ fields, choices and constraints."""
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -346,10 +346,12 @@ class RegistryStatus(YearStatus):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # db_default: the closing's INSERT … SELECT (and any bulk writer) leaves it out.
     removed_reasons = ArrayField(
         models.CharField(max_length=16, choices=StatusReason.choices),
         verbose_name=_("reasons removed on objection"),
         default=list,
+        db_default=Value([], output_field=ArrayField(models.CharField(max_length=16))),
         blank=True,
     )
 
@@ -443,6 +445,7 @@ class ConductRecord(models.Model):
         max_length=8,
         choices=Severity.choices,
         default=Severity.GENERAL,
+        db_default=Severity.GENERAL,
         help_text=_("Of a bad record: how many points it takes off the credit score."),
     )
     occurred_on = models.DateField(_("date"))
@@ -478,7 +481,9 @@ class ConductRecord(models.Model):
         related_name="+",
         editable=False,
     )
-    void_reason = models.TextField(_("reason for voiding"), blank=True, editable=False)
+    void_reason = models.TextField(
+        _("reason for voiding"), blank=True, editable=False, default="", db_default=""
+    )
     # Ended early by an approved credit repair (`services.conduct_record_end_early`).
     repaired_on = models.DateField(_("repaired on"), null=True, blank=True, editable=False)
 
