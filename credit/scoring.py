@@ -81,9 +81,9 @@ def scores_recompute(
             cursor.execute(f"DROP TABLE IF EXISTS {_TEMP}")
             _policies_table(cursor)
             _targets(cursor, today=today, manager_ids=manager_ids)
-            _scores_upsert(cursor, now=now, full=manager_ids is None)
+            result.scores = _scores_upsert(cursor, now=now, full=manager_ids is None)
             result.lines = _lines_insert(cursor, full=manager_ids is None)
-            result.scores, result.grade_changes = _totals(cursor)
+            result.grade_changes = _totals(cursor)
         if result.grade_changes:
             for hook in _grade_change_hooks:
                 hook("credit_grade_changes", now)
@@ -96,7 +96,7 @@ def scores_recompute(
     return result
 
 
-_TEMP = "credit_pol, credit_t, credit_old, credit_ts, credit_grade_changes"
+_TEMP = "credit_pol, credit_t, credit_old, credit_ts, credit_lines, credit_grade_changes"
 
 
 def _tables() -> dict[str, str]:
@@ -154,27 +154,34 @@ def _targets(cursor, *, today: dt.date, manager_ids: list[int] | None) -> None:
     )
 
 
-def _scores_upsert(cursor, *, now: dt.datetime, full: bool) -> None:
-    """One score row per target (kept: its id does not change), then ``credit_ts``: the targets
-    with their score id and figures."""
+def _scores_upsert(cursor, *, now: dt.datetime, full: bool) -> int:
+    """One score row per target (kept: its id does not change; a row whose jurisdiction, flag
+    and day are unchanged is not written), then ``credit_ts``: the targets with their score id
+    and figures. Returns the number of targets."""
     t = _tables()
+    narrowed = "" if full else " AND manager_id IN (SELECT manager_id FROM credit_t)"
     cursor.execute(
-        f"CREATE TEMP TABLE credit_old ON COMMIT DROP AS SELECT manager_id, grade FROM {t['score']} "
-        "WHERE latest" + ("" if full else " AND manager_id IN (SELECT manager_id FROM credit_t)")
+        "CREATE TEMP TABLE credit_old ON COMMIT DROP AS "
+        f"SELECT manager_id, grade FROM {t['score']} WHERE latest{narrowed}"
     )
+    # Before the upsert: the partial unique index allows one current score per manager.
     cursor.execute(
-        f"UPDATE {t['score']} SET latest = false WHERE latest"
-        + ("" if full else " AND manager_id IN (SELECT manager_id FROM credit_t)")
+        f"""
+        UPDATE {t["score"]} sc SET latest = false FROM credit_t x
+        WHERE sc.manager_id = x.manager_id AND sc.year = x.year AND sc.latest AND NOT x.latest
+        """
     )
     cursor.execute(
         f"""
-        INSERT INTO {t["score"]} (manager_id, year, jurisdiction_id, score, grade,
-                                  has_bad_record, latest, as_of, computed_at)
+        INSERT INTO {t["score"]} AS sc (manager_id, year, jurisdiction_id, score, grade,
+                                        has_bad_record, latest, as_of, computed_at)
         SELECT manager_id, year, jurisdiction_id, 0, 'C', false, latest, as_of, %s
         FROM credit_t
         ON CONFLICT (manager_id, year) DO UPDATE SET
             jurisdiction_id = EXCLUDED.jurisdiction_id, latest = EXCLUDED.latest,
             as_of = EXCLUDED.as_of, computed_at = EXCLUDED.computed_at
+        WHERE (sc.jurisdiction_id, sc.latest, sc.as_of)
+              IS DISTINCT FROM (EXCLUDED.jurisdiction_id, EXCLUDED.latest, EXCLUDED.as_of)
         """,
         [now],
     )
@@ -188,18 +195,24 @@ def _scores_upsert(cursor, *, now: dt.datetime, full: bool) -> None:
         JOIN credit_pol p ON p.pol_jurisdiction_id = t.jurisdiction_id
         """
     )
+    targets = cursor.rowcount
     cursor.execute("CREATE INDEX ON credit_ts (manager_id)")
     cursor.execute("ANALYZE credit_ts")
+    return targets
+
+
+#: A stored line and a computed one are the same line (hashable: no IS NOT DISTINCT FROM).
+_SAME_LINE = """
+    n.score_id = l.score_id AND n.rule = l.rule AND n.points = l.points
+    AND COALESCE(n.conduct_record_id, 0) = COALESCE(l.conduct_record_id, 0)
+    AND COALESCE(n.study_record_id, 0) = COALESCE(l.study_record_id, 0)
+    AND COALESCE(n.effective_from, '-infinity') = COALESCE(l.effective_from, '-infinity')
+    AND COALESCE(n.effective_until, '-infinity') = COALESCE(l.effective_until, '-infinity')
+"""
 
 
 def _lines_insert(cursor, *, full: bool) -> int:
     t = _tables()
-    if full:
-        cursor.execute(f"DELETE FROM {t['line']}")
-    else:
-        cursor.execute(
-            f"DELETE FROM {t['line']} WHERE score_id IN (SELECT score_id FROM credit_ts)"
-        )
     late_reasons = [StatusReason.NOT_FILED.value, StatusReason.NOT_APPROVED.value]
     hours_short = StatusReason.HOURS_SHORT.value
     year_from, year_until = "make_date(x.year, 1, 1)", "make_date(x.year, 12, 31)"
@@ -215,9 +228,10 @@ def _lines_insert(cursor, *, full: bool) -> int:
         )
 
     sql = f"""
-    INSERT INTO {t["line"]} (score_id, rule, points, conduct_record_id, study_record_id,
-                             effective_from, effective_until)
-    SELECT score_id, rule, points, conduct_record_id, study_record_id, f, u FROM (
+    CREATE TEMP TABLE credit_lines ON COMMIT DROP AS
+    SELECT score_id, rule::varchar(20) AS rule, points::smallint AS points, conduct_record_id,
+           study_record_id, f AS effective_from, u AS effective_until
+    FROM (
         -- base: profile complete and confirmed by a firm
         SELECT x.score_id, '{Rule.BASE_PROFILE}' AS rule, x.base_profile AS points,
                NULL::int AS conduct_record_id, NULL::int AS study_record_id,
@@ -298,39 +312,57 @@ def _lines_insert(cursor, *, full: bool) -> int:
         sql,
         {"tz": timezone.get_default_timezone_name(), "late": late_reasons, "short": hours_short},
     )
-    return cursor.rowcount
+    lines = cursor.rowcount
+    # Only what changed is written: a daily run rewrites next to nothing.
+    narrowed = "" if full else "l.score_id IN (SELECT score_id FROM credit_ts) AND"
+    cursor.execute(
+        f"""
+        DELETE FROM {t["line"]} l
+        WHERE {narrowed} NOT EXISTS (SELECT 1 FROM credit_lines n WHERE {_SAME_LINE})
+        """
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO {t["line"]} (score_id, rule, points, conduct_record_id, study_record_id,
+                                 effective_from, effective_until)
+        SELECT n.score_id, n.rule, n.points, n.conduct_record_id, n.study_record_id,
+               n.effective_from, n.effective_until
+        FROM credit_lines n
+        WHERE NOT EXISTS (SELECT 1 FROM {t["line"]} l WHERE {_SAME_LINE})
+        """
+    )
+    return lines
 
 
-def _totals(cursor) -> tuple[int, int]:
-    """Each score's total and grade from its lines; then ``credit_grade_changes``."""
+def _totals(cursor) -> int:
+    """Each score's total and grade from its lines (only the changed ones written); then
+    ``credit_grade_changes``. Returns the number of grade changes."""
     t = _tables()
     cursor.execute(
         f"""
-        UPDATE {t["score"]} sc SET
-            score = GREATEST(0, x.total),
-            has_bad_record = x.bad,
-            grade = CASE
-                WHEN x.total >= x.grade_aaa THEN 'AAA'
-                WHEN x.total >= x.grade_aa THEN 'AA'
-                WHEN x.total >= x.grade_a THEN 'A'
-                WHEN x.total >= x.grade_b THEN 'B'
-                WHEN x.bad THEN 'C'
-                ELSE 'B' END
+        UPDATE {t["score"]} sc SET score = x.score, has_bad_record = x.bad, grade = x.grade
         FROM (
-            SELECT ts.score_id, ts.grade_aaa, ts.grade_aa, ts.grade_a, ts.grade_b,
-                   COALESCE(l.total, 0) AS total, COALESCE(l.bad, false) AS bad
-            FROM credit_ts ts LEFT JOIN (
-                SELECT score_id, sum(points) AS total,
-                       bool_or(rule = '{Rule.BAD_RECORD}') AS bad
-                FROM {t["line"]}
-                WHERE score_id IN (SELECT score_id FROM credit_ts)
-                GROUP BY score_id
-            ) l ON l.score_id = ts.score_id
+            SELECT y.score_id, GREATEST(0, y.total) AS score, y.bad,
+                   CASE WHEN y.total >= y.grade_aaa THEN 'AAA'
+                        WHEN y.total >= y.grade_aa THEN 'AA'
+                        WHEN y.total >= y.grade_a THEN 'A'
+                        WHEN y.total >= y.grade_b THEN 'B'
+                        WHEN y.bad THEN 'C'
+                        ELSE 'B' END AS grade
+            FROM (
+                SELECT ts.score_id, ts.grade_aaa, ts.grade_aa, ts.grade_a, ts.grade_b,
+                       COALESCE(l.total, 0) AS total, COALESCE(l.bad, false) AS bad
+                FROM credit_ts ts LEFT JOIN (
+                    SELECT score_id, sum(points) AS total,
+                           bool_or(rule = '{Rule.BAD_RECORD}') AS bad
+                    FROM credit_lines GROUP BY score_id
+                ) l ON l.score_id = ts.score_id
+            ) y
         ) x
         WHERE sc.id = x.score_id
+          AND (sc.score, sc.grade, sc.has_bad_record) IS DISTINCT FROM (x.score, x.grade, x.bad)
         """
     )
-    scores = cursor.rowcount
     cursor.execute(
         f"""
         CREATE TEMP TABLE credit_grade_changes ON COMMIT DROP AS
@@ -340,4 +372,4 @@ def _totals(cursor) -> tuple[int, int]:
           AND o.grade IS DISTINCT FROM sc.grade
         """
     )
-    return scores, cursor.rowcount
+    return cursor.rowcount
