@@ -38,6 +38,19 @@ class Notice(models.Model):
         REGISTRATION_REFUSED = "registration_refused", _("Registration refused")
         REGISTRATION_CANCELLED = "registration_cancelled", _("Registration cancelled")
         FILING_REVOKED = "filing_revoked", _("Filing approval revoked")
+        # The credit file (credit app): the key-supervision list, objections, repair.
+        SUPERVISION_LISTED = "supervision_listed", _("Put on the key-supervision list")
+        SUPERVISION_ENDED = "supervision_ended", _("Taken off the key-supervision list")
+        FIRM_SUPERVISION = (
+            "firm_supervision",
+            _("A manager of the firm on the key-supervision list"),
+        )
+        BUREAU_SUPERVISION = "bureau_supervision", _("A manager put on the key-supervision list")
+        ASSESSMENT_FAILED = "assessment_failed", _("Failed assessment written to the credit file")
+        OBJECTION_SUBMITTED = "objection_submitted", _("Objection awaiting decision")
+        OBJECTION_DECIDED = "objection_decided", _("Objection decided")
+        REPAIR_SUBMITTED = "repair_submitted", _("Credit repair awaiting decision")
+        REPAIR_DECIDED = "repair_decided", _("Credit repair decided")
 
     class EmailState(models.TextChoices):
         PENDING = "pending", pgettext_lazy("e-mail", "To send")

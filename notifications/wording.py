@@ -73,6 +73,14 @@ def notice_title(notice: Notice) -> str:
         Kind.REGISTRATION_REFUSED: _("Your registration was refused"),
         Kind.REGISTRATION_CANCELLED: _("The registration of %(name)s was cancelled"),
         Kind.FILING_REVOKED: _("The approval of the %(year)s filing of %(name)s was revoked"),
+        Kind.SUPERVISION_LISTED: _("You are on the key-supervision list"),
+        Kind.SUPERVISION_ENDED: _("You are off the key-supervision list"),
+        Kind.FIRM_SUPERVISION: _("Managers of your firm are on the key-supervision list"),
+        Kind.BUREAU_SUPERVISION: _("Managers put on the key-supervision list"),
+        Kind.OBJECTION_SUBMITTED: _("%(name)s's objection awaits your decision"),
+        Kind.OBJECTION_DECIDED: _("Your objection is decided"),
+        Kind.REPAIR_SUBMITTED: _("%(name)s's credit repair request awaits your decision"),
+        Kind.REPAIR_DECIDED: _("Your credit repair request is decided"),
     }
     template = titles.get(notice.kind)
     if template is None:
@@ -159,6 +167,32 @@ def notice_body(notice: Notice) -> str:
         }
     if kind == Kind.STATUS_NORMAL:
         return _("The change is recorded in your credit record.")
+    if kind == Kind.SUPERVISION_LISTED:
+        return _sentences(
+            _("Cause: %(cause)s; until %(date)s.")
+            % {
+                "cause": p.get("public_reason") or reasons_text([p.get("cause")]),
+                "date": _date(p.get("until", "")),
+            },
+            _("If this is wrong you can object on your credit file page."),
+        )
+    if kind == Kind.SUPERVISION_ENDED:
+        return _("The entry stays in your credit file's history.")
+    if kind in (Kind.FIRM_SUPERVISION, Kind.BUREAU_SUPERVISION):
+        count = int(p.get("count") or 0)
+        return ngettext(
+            "%(count)s manager was put on the key-supervision list.",
+            "%(count)s managers were put on the key-supervision list.",
+            count,
+        ) % {"count": count}
+    if kind in (Kind.OBJECTION_SUBMITTED, Kind.REPAIR_SUBMITTED):
+        return _("Decide by %(date)s.") % {"date": _date(p.get("due_on", ""))}
+    if kind in (Kind.OBJECTION_DECIDED, Kind.REPAIR_DECIDED):
+        decision = {
+            "upheld": _("Upheld: the credit file is corrected."),
+            "approved": _("Approved: the record no longer counts from today."),
+        }.get(p.get("status"), _("Rejected."))
+        return _sentences(decision, _("Reason: %(reason)s") % {"reason": p.get("reason", "")})
     if kind == Kind.FIRM_ABNORMAL:
         count = int(p.get("count") or 0)
         return ngettext(

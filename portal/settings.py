@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "notifications",
     "training",
     "registry",
+    "credit",
     "overview",
 ]
 
@@ -276,6 +277,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(
             hour=env.int("REGISTRY_DAILY_HOUR", default=9),
             minute=env.int("REGISTRY_DAILY_MINUTE", default=0),
+        ),
+    },
+    # The credit scores and the key-supervision list, after the registry's daily job.
+    "credit-daily": {
+        "task": "credit.recompute_daily",
+        "schedule": crontab(
+            hour=env.int("CREDIT_DAILY_HOUR", default=9),
+            minute=env.int("CREDIT_DAILY_MINUTE", default=30),
         ),
     },
 }

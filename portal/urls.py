@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("training.urls")),
     path("", include("registry.urls")),
+    path("", include("credit.urls")),
 ]
 
 if settings.PORTAL_BARE_VIEW:

@@ -429,6 +429,7 @@ class ConductRecordForm(forms.ModelForm):
         fields = [
             "manager",
             "kind",
+            "severity",
             "occurred_on",
             "summary",
             "details",
@@ -449,18 +450,29 @@ class ConductRecordAdmin(BureauScopedAdmin):
     list_display = [
         "manager",
         "kind",
+        "severity",
         "occurred_on",
         "summary",
         "effective_from",
         "effective_until",
         "public",
         "recorded_by",
+        "voided_at",
+        "repaired_on",
     ]
-    list_filter = ["kind", "public", ManagerJurisdictionFilter]
+    list_filter = ["kind", "severity", "public", ManagerJurisdictionFilter]
     search_fields = ["manager__real_name", "=manager__registration_number", "summary"]
     list_select_related = ["manager", "recorded_by"]
     autocomplete_fields = ["manager"]
-    readonly_fields = ["evidence_link", "recorded_by", "recorded_at"]
+    readonly_fields = [
+        "evidence_link",
+        "recorded_by",
+        "recorded_at",
+        "voided_at",
+        "voided_by",
+        "void_reason",
+        "repaired_on",
+    ]
     date_hierarchy = "occurred_on"
 
     def scoped_queryset(self, request):
@@ -471,6 +483,8 @@ class ConductRecordAdmin(BureauScopedAdmin):
         if obj is not None:
             fields.insert(fields.index("evidence"), "evidence_link")
             fields += ["recorded_by", "recorded_at"]
+            if obj.voided_at or obj.repaired_on:
+                fields += ["voided_at", "voided_by", "void_reason", "repaired_on"]
         return fields
 
     def get_readonly_fields(self, request, obj=None):

@@ -7,7 +7,7 @@ fields, choices and constraints."""
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -342,6 +342,25 @@ class RegistryStatus(YearStatus):
     closed_on = models.DateField(_("window closed on"))
     decided_at = models.DateTimeField(_("decided"))
     updated_at = models.DateTimeField(_("last changed"))
+    # Set by an upheld objection (`services.registry_status_correct`): the reasons a bureau
+    # official removed stay removed when the status is decided again.
+    corrected_at = models.DateTimeField(_("corrected"), null=True, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("corrected by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # db_default: the closing's INSERT … SELECT (and any bulk writer) leaves it out.
+    removed_reasons = ArrayField(
+        models.CharField(max_length=16, choices=StatusReason.choices),
+        verbose_name=_("reasons removed on objection"),
+        default=list,
+        db_default=Value([], output_field=ArrayField(models.CharField(max_length=16))),
+        blank=True,
+    )
 
     class Meta:
         verbose_name = _("registry status")
@@ -377,6 +396,7 @@ class CreditEntry(YearStatus):
         LATE_APPROVAL = "late_approval", _("Filing approved after the close")
         CONDUCT = "conduct", _("Conduct record entered or changed")
         REVOKED = "revoked", _("Filing approval revoked")
+        CORRECTED = "corrected", _("Corrected after an objection")
 
     manager = models.ForeignKey(
         ManagerProfile,
@@ -416,6 +436,11 @@ class ConductRecord(models.Model):
         GOOD = "good", _("Good conduct")
         BAD = "bad", _("Bad conduct")
 
+    class Severity(models.TextChoices):
+        MINOR = "minor", _("Minor")
+        GENERAL = "general", pgettext_lazy("severity", "General")
+        SERIOUS = "serious", _("Serious")
+
     manager = models.ForeignKey(
         ManagerProfile,
         verbose_name=_("manager"),
@@ -423,6 +448,14 @@ class ConductRecord(models.Model):
         related_name="conduct_records",
     )
     kind = models.CharField(_("type"), max_length=8, choices=Kind.choices)
+    severity = models.CharField(
+        _("severity"),
+        max_length=8,
+        choices=Severity.choices,
+        default=Severity.GENERAL,
+        db_default=Severity.GENERAL,
+        help_text=_("Of a bad record: how many points it takes off the credit score."),
+    )
     occurred_on = models.DateField(_("date"))
     summary = models.CharField(_("summary"), max_length=200)
     details = models.TextField(_("details"), blank=True)
@@ -445,6 +478,22 @@ class ConductRecord(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Voided by an upheld objection (`services.conduct_record_void`): kept, in force never.
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("voided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    void_reason = models.TextField(
+        _("reason for voiding"), blank=True, editable=False, default="", db_default=""
+    )
+    # Ended early by an approved credit repair (`services.conduct_record_end_early`).
+    repaired_on = models.DateField(_("repaired on"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords(
         verbose_name=_("conduct record change"), excluded_fields=["updated_at"]

@@ -352,9 +352,13 @@ def certificate_void(filing: AnnualFiling) -> Void | None:
 
 
 def in_force_between(start: dt.date, end: dt.date) -> Q:
-    """Conduct records in force on at least one day from `start` to `end`."""
-    return Q(effective_from__lte=end) & (
-        Q(effective_until__isnull=True) | Q(effective_until__gte=start)
+    """Conduct records in force on at least one day from `start` to `end`: not voided (an
+    upheld objection), and a repaired record only up to the day before its repair."""
+    return (
+        Q(effective_from__lte=end)
+        & (Q(effective_until__isnull=True) | Q(effective_until__gte=start))
+        & Q(voided_at__isnull=True)
+        & (Q(repaired_on__isnull=True) | Q(repaired_on__gt=start))
     )
 
 

@@ -267,7 +267,11 @@ def registry_status_refresh(
             .values(*flags)
             .get()
         )
-        reasons = [reason.value for reason, flag in REASON_FLAGS if row[flag]]
+        reasons = [
+            reason.value
+            for reason, flag in REASON_FLAGS
+            if row[flag] and reason.value not in current.removed_reasons
+        ]
         if reasons == current.reasons:
             return current
         previous = current.status

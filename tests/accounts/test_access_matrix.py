@@ -466,6 +466,109 @@ MATRIX.update(
     }
 )
 
+# --- the credit file (credit app) --------------------------------------------------------------
+
+
+def _old_bad_record(world):
+    """A bad record of the manager old enough to be repaired (90 days by default)."""
+    record = f.conduct_record(world.manager, by=world.bureau, save=False)
+    record.effective_from = record.occurred_on = timezone.localdate() - dt.timedelta(days=200)
+    record.save()
+    return record
+
+
+def _objection(world):
+    from credit.services import objection_submit
+
+    return objection_submit(
+        actor=world.manager.user,
+        target="bad_record",
+        pk=_old_bad_record(world).pk,
+        reason="并非本人",
+        evidence=f.upload(),
+    )
+
+
+def _repair(world):
+    from credit.services import repair_submit
+
+    return repair_submit(
+        actor=world.manager.user,
+        record=_old_bad_record(world),
+        statement="已整改",
+        proof=f.upload(),
+    )
+
+
+def _supervision_entry(world):
+    from credit.services import supervision_list
+
+    return supervision_list(actor=world.bureau, manager=world.manager, reason="多次投诉")
+
+
+#: The manager himself and the bureau of his jurisdiction (and above); never a firm.
+MANAGER_AND_BUREAU_GET = {
+    "owner_manager": 200,
+    "other_manager": 404,
+    "reviewer": 403,
+    "other_reviewer": 403,
+    "bureau": 200,
+    "other_bureau": 404,
+    "prefecture_bureau": 200,
+    "provider": 403,
+    "anonymous": "login",
+}
+BUREAU_ONLY_POST = {
+    "owner_manager": 403,
+    "other_manager": 403,
+    "reviewer": 403,
+    "other_reviewer": 403,
+    "bureau": 302,
+    "other_bureau": 404,
+    "prefecture_bureau": 302,
+    "provider": 403,
+    "anonymous": "login",
+}
+
+MATRIX.update(
+    {
+        "credit:repair_submit": {
+            "method": "post",
+            "args": lambda w: [_old_bad_record(w).pk],
+            "data": lambda w: {"statement": "已整改", "proof": f.upload()},
+            "expect": MANAGER_ONLY_POST,
+        },
+        "credit:objection_evidence": {
+            "method": "get",
+            "args": lambda w: [_objection(w).pk],
+            "expect": MANAGER_AND_BUREAU_GET,
+        },
+        "credit:repair_proof": {
+            "method": "get",
+            "args": lambda w: [_repair(w).pk],
+            "expect": MANAGER_AND_BUREAU_GET,
+        },
+        "credit:objection_decide": {
+            "method": "post",
+            "args": lambda w: [_objection(w).pk],
+            "data": {"decision": "reject", "reason": "证据不足"},
+            "expect": BUREAU_ONLY_POST,
+        },
+        "credit:repair_decide": {
+            "method": "post",
+            "args": lambda w: [_repair(w).pk],
+            "data": {"decision": "uphold", "reason": "整改到位"},
+            "expect": BUREAU_ONLY_POST,
+        },
+        "credit:supervision_delist": {
+            "method": "post",
+            "args": lambda w: [_supervision_entry(w).pk],
+            "data": {"reason": "已整改"},
+            "expect": BUREAU_ONLY_POST,
+        },
+    }
+)
+
 CASES = [(name, role) for name in MATRIX for role in ALL_ROLES]
 
 
@@ -510,6 +613,9 @@ def test_changing_urls_refuse_get(world, as_user, url_name):
         "accounts:firm_invitation_revoke": world.reviewer,
         "registry:firm_filing_approve": world.reviewer,
         "registry:firm_filing_return": world.reviewer,
+        "credit:objection_decide": world.bureau,
+        "credit:repair_decide": world.bureau,
+        "credit:supervision_delist": world.bureau,
     }.get(url_name, world.manager.user)
     assert as_user(owner).get(url).status_code == 405
 
@@ -522,10 +628,10 @@ def _object_url_names():
         for p in patterns:
             if isinstance(p, URLResolver):
                 ns = p.namespace or namespace
-                if ns in (None, "accounts", "training", "registry", "portal"):
+                if ns in (None, "accounts", "training", "registry", "credit", "portal"):
                     walk(p.url_patterns, ns)
             elif isinstance(p, URLPattern) and p.pattern.regex.groups and p.name:
-                if namespace in ("accounts", "training", "registry", "portal") or (
+                if namespace in ("accounts", "training", "registry", "credit", "portal") or (
                     namespace is None and p.callback.__module__.startswith("portal.")
                 ):
                     found.add(f"{namespace}:{p.name}" if namespace else p.name)

@@ -716,10 +716,10 @@ class Command(BaseCommand):
                     user_id, real_name, id_number, id_number_hash, phone, education, title,
                     skill_level, certificate_number, registration_number, jurisdiction_id,
                     completed_at, registration_status, registered_at, registration_reason,
-                    created_at, updated_at)
+                    created_at, updated_at, sms_opt_out)
                 SELECT user_id, name, id_enc, id_hash, phone, education, title, skill, '',
                        'PM' || %s || lpad(nextval('accounts_registration_number_seq')::text, 6, '0'),
-                       county_id, %s, 'registered', %s, '', %s, %s
+                       county_id, %s, 'registered', %s, '', %s, %s, false
                   FROM scale_m ORDER BY i
                 RETURNING id, user_id
             )
@@ -1073,9 +1073,13 @@ class Command(BaseCommand):
         recent = self.now - dt.timedelta(days=14)
         columns = (
             "recipient_id, kind, params, link, year, milestone, created_at, read_at, "
-            "email_state, email_error, emailed_at, claimed_at, attempts"
+            "email_state, email_error, emailed_at, claimed_at, attempts, "
+            "sms_state, sms_error, sms_attempts"
         )
-        tail = "CASE WHEN {t} < %(recent)s THEN {t} + interval '1 day' END, 'sent', '', {t}, {t}, 1"
+        tail = (
+            "CASE WHEN {t} < %(recent)s THEN {t} + interval '1 day' END, 'sent', '', {t}, {t}, 1, "
+            "'not_wanted', '', 0"
+        )
         params = {"recent": recent}
         event_notice = f"""
             INSERT INTO notifications_notice ({columns})
