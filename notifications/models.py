@@ -38,6 +38,9 @@ class Notice(models.Model):
         REGISTRATION_REFUSED = "registration_refused", _("Registration refused")
         REGISTRATION_CANCELLED = "registration_cancelled", _("Registration cancelled")
         FILING_REVOKED = "filing_revoked", _("Filing approval revoked")
+        # Employers: a change concerning a manager the firm employs.
+        FIRM_STATUS_CHANGED = "firm_status_changed", _("An employee's registry status changed")
+        FIRM_GRADE_CHANGED = "firm_grade_changed", _("Employees' credit grades changed")
         # The credit file (credit app): the key-supervision list, objections, repair.
         SUPERVISION_LISTED = "supervision_listed", _("Put on the key-supervision list")
         SUPERVISION_ENDED = "supervision_ended", _("Taken off the key-supervision list")

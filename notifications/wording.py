@@ -73,6 +73,8 @@ def notice_title(notice: Notice) -> str:
         Kind.REGISTRATION_REFUSED: _("Your registration was refused"),
         Kind.REGISTRATION_CANCELLED: _("The registration of %(name)s was cancelled"),
         Kind.FILING_REVOKED: _("The approval of the %(year)s filing of %(name)s was revoked"),
+        Kind.FIRM_STATUS_CHANGED: _("The %(year)s registry status of %(name)s changed"),
+        Kind.FIRM_GRADE_CHANGED: _("Credit grades of your firm's managers changed"),
         Kind.SUPERVISION_LISTED: _("You are on the key-supervision list"),
         Kind.SUPERVISION_ENDED: _("You are off the key-supervision list"),
         Kind.FIRM_SUPERVISION: _("Managers of your firm are on the key-supervision list"),
@@ -119,6 +121,17 @@ def notice_body(notice: Notice) -> str:
         return _("Reason: %(reason)s") % {"reason": p.get("reason", "")}
     if kind in (Kind.REGISTRATION_REFUSED, Kind.REGISTRATION_CANCELLED, Kind.FILING_REVOKED):
         return _("Reason: %(reason)s") % {"reason": p.get("reason", "")}
+    if kind == Kind.FIRM_STATUS_CHANGED:
+        return _("Now: %(status)s.") % {
+            "status": _("Abnormal") if p.get("status") == "abnormal" else _("Normal")
+        }
+    if kind == Kind.FIRM_GRADE_CHANGED:
+        count = int(p.get("count") or 0)
+        return ngettext(
+            "The grade of %(count)s manager employed by your firm changed: %(names)s.",
+            "The grades of %(count)s managers employed by your firm changed: %(names)s.",
+            count,
+        ) % {"count": count, "names": _("; ").join(p.get("names") or [])}
     if kind == Kind.REGISTRATION_ISSUED:
         return _("The public can now look you up by this number and your name.")
     if kind == Kind.REGISTRATION_TO_REVIEW:

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "registry",
     "credit",
     "overview",
+    "disclosure",
 ]
 
 MIDDLEWARE = [
@@ -330,6 +331,8 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rs
 PUBLIC_LOOKUP_RATE = env.str("PUBLIC_LOOKUP_RATE", default="20/m,200/d")
 # The certificate check behind the QR code: many people behind one carrier NAT share an address.
 PUBLIC_VERIFY_RATE = env.str("PUBLIC_VERIFY_RATE", default="60/m,1000/d")
+# The public disclosure lists (/disclosure/…): every page counts, as browsing the lists does.
+PUBLIC_DISCLOSURE_RATE = env.str("PUBLIC_DISCLOSURE_RATE", default="60/m,1000/d")
 # /healthz checks the Celery workers only for staff or a request whose X-Health-Token header
 # carries this token (empty: staff only).
 HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")

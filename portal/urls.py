@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("training.urls")),
     path("", include("registry.urls")),
     path("", include("credit.urls")),
+    path("", include("disclosure.urls")),
 ]
 
 if settings.PORTAL_BARE_VIEW:

@@ -241,6 +241,34 @@ def _notify_abnormal(*, year: int, now: dt.datetime, result: CloseResult) -> Non
     result.to_send += ids
 
 
+def _firm_status_notices(
+    manager: ManagerProfile, status: RegistryStatus, entry: CreditEntry
+) -> list[NewNotice]:
+    """The reviewers of the manager's current firm, of a status that changed (the status only:
+    the reasons may come from a record that is not public)."""
+    firm_id = (
+        Employment.objects.filter(manager_id=manager.pk, status=Employment.Status.ACTIVE)
+        .values_list("firm_id", flat=True)
+        .first()
+    )
+    if firm_id is None:
+        return []
+    link = reverse("overview:manager_detail", args=[manager.pk])
+    return [
+        NewNotice(
+            recipient_id=user_id,
+            kind=Notice.Kind.FIRM_STATUS_CHANGED,
+            params={"year": status.year, "name": manager.real_name, "status": status.status},
+            link=link,
+            year=status.year,
+            milestone=f"entry-{entry.pk}",
+        )
+        for user_id in FirmMembership.objects.filter(
+            firm_id=firm_id, user__is_active=True
+        ).values_list("user_id", flat=True)
+    ]
+
+
 def registry_status_refresh(
     *, manager: ManagerProfile, year: int, cause: str, actor: User | None = None
 ) -> RegistryStatus | None:
@@ -302,7 +330,8 @@ def registry_status_refresh(
                         link=reverse("registry:credit_record"),
                         year=year,
                         milestone=f"entry-{entry.pk}",
-                    )
+                    ),
+                    *_firm_status_notices(manager, current, entry),
                 ]
             )
     return current

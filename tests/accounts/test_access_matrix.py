@@ -76,6 +76,17 @@ def _active_employment(world):
     return Employment.objects.get(manager=world.manager, status="active")
 
 
+def _pending_request(world):
+    """A newcomer asks firm A to confirm him (the firm's employment review page)."""
+    newcomer = f.ManagerProfileFactory(real_name="新人")
+    return Employment.objects.create(
+        manager=newcomer,
+        firm=world.firm,
+        status=Employment.Status.REQUESTED,
+        requested_by=newcomer.user,
+    )
+
+
 def _second_reviewer(world):
     return f.FirmMembershipFactory(firm=world.firm, role=FirmMembership.Role.REVIEWER)
 
@@ -98,6 +109,27 @@ def _staff_invitation_token(world):
 
 
 MATRIX = {
+    # Public: anyone, logged in or not (staff still pass their second factor first).
+    "disclosure:list": {
+        "method": "get",
+        "args": lambda w: [w.county.code, 2026],
+        "expect": {role: 200 for role in ROLES},
+    },
+    "overview:employment_review": {
+        "method": "get",
+        "args": lambda w: [_pending_request(w).pk],
+        "expect": {
+            "owner_manager": 403,
+            "other_manager": 403,
+            "reviewer": 200,
+            "other_reviewer": 404,
+            "bureau": 403,
+            "other_bureau": 403,
+            "prefecture_bureau": 403,
+            "provider": 403,
+            "anonymous": "login",
+        },
+    },
     "overview:manager_detail": {
         "method": "get",
         "args": lambda w: [w.manager.pk],
@@ -620,6 +652,9 @@ def test_changing_urls_refuse_get(world, as_user, url_name):
     assert as_user(owner).get(url).status_code == 405
 
 
+APPS = ("accounts", "training", "registry", "credit", "overview", "disclosure", "portal")
+
+
 def _object_url_names():
     """Names of our apps' URL patterns that take a parameter (an id or a token)."""
     found = set()
@@ -628,10 +663,10 @@ def _object_url_names():
         for p in patterns:
             if isinstance(p, URLResolver):
                 ns = p.namespace or namespace
-                if ns in (None, "accounts", "training", "registry", "credit", "portal"):
+                if ns in (None, *APPS):
                     walk(p.url_patterns, ns)
             elif isinstance(p, URLPattern) and p.pattern.regex.groups and p.name:
-                if namespace in ("accounts", "training", "registry", "credit", "portal") or (
+                if namespace in APPS or (
                     namespace is None and p.callback.__module__.startswith("portal.")
                 ):
                     found.add(f"{namespace}:{p.name}" if namespace else p.name)
