@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_phone_verification'),
+        ('accounts', '0008_trigram_name_indexes'),
     ]
 
     operations = [
