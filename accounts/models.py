@@ -321,7 +321,9 @@ class ManagerProfile(models.Model):
         _("registration cancelled"), null=True, blank=True, editable=False
     )
     # The reason of the last refusal or cancellation (the manager reads it; the events keep all).
-    registration_reason = models.TextField(_("reason"), blank=True, editable=False)
+    registration_reason = models.TextField(
+        _("reason"), blank=True, editable=False, default="", db_default=""
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -140,7 +140,9 @@ class AnnualFiling(models.Model):
         _("certificate code"), max_length=16, unique=True, null=True, blank=True
     )
     revoked_at = models.DateTimeField(_("revoked on"), null=True, blank=True)
-    revoke_reason = models.TextField(_("reason for the revocation"), blank=True)
+    revoke_reason = models.TextField(
+        _("reason for the revocation"), blank=True, default="", db_default=""
+    )
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalmanagerprofile',
             name='registration_reason',
-            field=models.TextField(blank=True, editable=False, verbose_name='reason'),
+            field=models.TextField(blank=True, db_default='', default='', editable=False, verbose_name='reason'),
         ),
         migrations.AddField(
             model_name='historicalmanagerprofile',
@@ -85,7 +85,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='managerprofile',
             name='registration_reason',
-            field=models.TextField(blank=True, editable=False, verbose_name='reason'),
+            field=models.TextField(blank=True, db_default='', default='', editable=False, verbose_name='reason'),
         ),
         migrations.AddField(
             model_name='managerprofile',

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='annualfiling',
             name='revoke_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the revocation'),
+            field=models.TextField(blank=True, db_default='', default='', verbose_name='reason for the revocation'),
         ),
         migrations.AddField(
             model_name='annualfiling',
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalannualfiling',
             name='revoke_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the revocation'),
+            field=models.TextField(blank=True, db_default='', default='', verbose_name='reason for the revocation'),
         ),
         migrations.AddField(
             model_name='historicalannualfiling',

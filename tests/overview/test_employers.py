@@ -192,3 +192,23 @@ def test_a_change_of_grade_is_told_to_the_firms_reviewers_once_per_run(world):
     assert notice.recipient == world.reviewer and notice.kind == Notice.Kind.FIRM_GRADE_CHANGED
     assert notice.params == {"count": 2, "names": ["彭建国", "第二人"]}
     assert grade_change_notices("t_changes", now) == []  # the same run twice: once
+
+
+def test_the_recompute_tells_the_firm_when_a_grade_changes(world):
+    """End to end: the credit recompute's hook (registered by overview at start-up)."""
+    from credit.scoring import scores_recompute
+    from tests.credit.conftest import CLOSE, TODAY, at, decided, record
+    from tests.credit.conftest import approved as approved_filing
+
+    with at(TODAY):
+        decided(world.manager, closed_on=CLOSE)
+        approved_filing(world.manager)
+        scores_recompute(today=TODAY)
+        first = CreditScore.objects.get(manager=world.manager, latest=True).grade
+        assert not Notice.objects.filter(kind=Notice.Kind.FIRM_GRADE_CHANGED).exists()
+        record(world.manager, severity="serious", start=dt.date(2027, 5, 1))
+        scores_recompute(today=TODAY)
+    now = CreditScore.objects.get(manager=world.manager, latest=True).grade
+    assert now != first
+    notice = Notice.objects.get(kind=Notice.Kind.FIRM_GRADE_CHANGED)
+    assert notice.recipient == world.reviewer and notice.params["names"] == ["彭建国"]
