@@ -12,6 +12,7 @@ from accounts.decorators import bureau_required, firm_required, manager_required
 from accounts.forms import IdNumberSearchForm
 from accounts.models import Employment
 from accounts.roles import Role, roles_of
+from credit.selectors import credit_summary_for
 from registry.models import RegistryStatus
 from registry.selectors import (
     conduct_record_list_for,
@@ -124,6 +125,11 @@ def manager_detail(request, pk):
                 full_reasons=sees_all_reasons(user=request.user),
             ),
             "evidence_visible": roles_of(request.user).role in (Role.BUREAU, Role.ADMIN),
+            # The grade and the key-supervision entries; the points explained for the manager
+            # himself and the bureau only.
+            "credit_file": credit_summary_for(
+                manager=manager, lines=sees_all_reasons(user=request.user)
+            ),
         },
     )
 
