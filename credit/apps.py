@@ -13,3 +13,12 @@ class CreditConfig(AppConfig):
         from .models import SupervisionEntry
 
         reason_labels_register(SupervisionEntry.Cause.choices)
+
+        # A status decided again or a conduct record changed: this manager's score, after the
+        # commit, by the worker (never blocking the request).
+        from core.broker import publish
+        from registry.hooks import manager_changed_register
+
+        manager_changed_register(
+            lambda manager_id: publish("credit.recompute_manager", [manager_id])
+        )

@@ -313,24 +313,37 @@ def _lines_insert(cursor, *, full: bool) -> int:
         {"tz": timezone.get_default_timezone_name(), "late": late_reasons, "short": hours_short},
     )
     lines = cursor.rowcount
-    # Only what changed is written: a daily run rewrites next to nothing.
-    narrowed = "" if full else "l.score_id IN (SELECT score_id FROM credit_ts) AND"
+    columns = (
+        "score_id, rule, points, conduct_record_id, study_record_id, effective_from, "
+        "effective_until"
+    )
+    if not full:
+        # A few managers: their lines replaced, through the indexes.
+        cursor.execute(
+            f"DELETE FROM {t['line']} WHERE score_id IN (SELECT score_id FROM credit_ts)"
+        )
+        cursor.execute(f"INSERT INTO {t['line']} ({columns}) SELECT {columns} FROM credit_lines")
+        return lines
+    # Everyone: only what changed is written (a daily run rewrites next to nothing), by hash or
+    # merge anti-joins. A nested loop over the table being filled would be quadratic (its
+    # statistics say empty on the first run).
+    cursor.execute("ANALYZE credit_lines")
+    cursor.execute("SET LOCAL enable_nestloop = off")
     cursor.execute(
         f"""
         DELETE FROM {t["line"]} l
-        WHERE {narrowed} NOT EXISTS (SELECT 1 FROM credit_lines n WHERE {_SAME_LINE})
+        WHERE NOT EXISTS (SELECT 1 FROM credit_lines n WHERE {_SAME_LINE})
         """
     )
     cursor.execute(
         f"""
-        INSERT INTO {t["line"]} (score_id, rule, points, conduct_record_id, study_record_id,
-                                 effective_from, effective_until)
-        SELECT n.score_id, n.rule, n.points, n.conduct_record_id, n.study_record_id,
-               n.effective_from, n.effective_until
+        INSERT INTO {t["line"]} ({columns})
+        SELECT {", ".join(f"n.{c.strip()}" for c in columns.split(","))}
         FROM credit_lines n
         WHERE NOT EXISTS (SELECT 1 FROM {t["line"]} l WHERE {_SAME_LINE})
         """
     )
+    cursor.execute("SET LOCAL enable_nestloop = on")
     return lines
 
 

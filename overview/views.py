@@ -14,7 +14,13 @@ from accounts.forms import IdNumberSearchForm
 from accounts.models import Employment
 from accounts.roles import Role, roles_of
 from credit.models import CreditScore, SupervisionEntry
-from credit.selectors import grade_counts, grade_for, supervision_entries_active, with_credit
+from credit.selectors import credit_summary_for as credit_file_for
+from credit.selectors import (
+    grade_counts,
+    grade_for,
+    supervision_entries_active,
+    with_credit,
+)
 from registry.models import RegistryStatus
 from registry.selectors import (
     conduct_record_list_for,
@@ -175,6 +181,11 @@ def manager_detail(request, pk):
                 full_reasons=sees_all_reasons(user=request.user),
             ),
             "evidence_visible": roles_of(request.user).role in (Role.BUREAU, Role.ADMIN),
+            # The grade and the key-supervision entries; the points explained for the manager
+            # himself and the bureau only.
+            "credit_file": credit_file_for(
+                manager=manager, lines=sees_all_reasons(user=request.user)
+            ),
         },
     )
 

@@ -43,6 +43,7 @@ from notifications.services import (
 from training.models import HoursRule
 from training.selectors import hours_rule_for, with_compliance
 
+from .hooks import manager_changed
 from .models import (
     AnnualFiling,
     ConductRecord,
@@ -284,6 +285,7 @@ def registry_status_refresh(
         )
         if current is None:
             return None
+        manager_changed(manager.pk)
         flags = [flag for _, flag in REASON_FLAGS]
         row = (
             status_candidates(

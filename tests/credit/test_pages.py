@@ -168,3 +168,17 @@ def test_anonymous_is_sent_to_log_in(client):
         response = client.get(reverse(name))
         assert response.status_code == 302
         assert "login" in response["Location"]
+
+
+def test_managers_page_shows_grade_and_entry_to_firm_and_bureau(world, as_user, filed):
+    services.supervision_list(
+        actor=world.bureau, manager=world.manager, reason="内部核查意见", public_reason="服务投诉"
+    )
+    url = reverse("overview:manager_detail", args=[world.manager.pk])
+    firm_page = as_user(world.reviewer).get(url).content.decode()
+    assert 'data-testid="credit-grade">A<' in firm_page
+    assert "服务投诉" in firm_page
+    assert "内部核查意见" not in firm_page
+    assert "年度登记备案按时通过" not in firm_page  # the points: not for firms
+    bureau_page = as_user(world.bureau).get(url).content.decode()
+    assert "内部核查意见" in bureau_page and "年度登记备案按时通过" in bureau_page

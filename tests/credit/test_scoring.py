@@ -278,3 +278,15 @@ def test_queries_do_not_grow_with_the_managers(world):
         decided(m, 2025, reasons=["not_filed"])
         record(m, "bad")
     assert run() <= few + 0
+
+
+def test_a_conduct_record_entered_in_the_registry_recomputes_after_the_commit(
+    world, perfect, django_capture_on_commit_callbacks
+):
+    from registry import services as registry_services
+
+    scores_recompute()
+    bad = f.conduct_record(perfect, kind="bad", start=dt.date(2027, 1, 1), save=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        registry_services.conduct_record_save(actor=world.bureau, record=bad)
+    assert score_of(perfect).score == 70
