@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # PostgreSQL's extras: trigram indexes (OpClass in an index needs this app's set-up).
+    "django.contrib.postgres",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -143,9 +145,10 @@ AUTH_USER_MODEL = "accounts.User"
 # Behind a reverse proxy: how many proxies append to X-Forwarded-For. allauth's limits and ours
 # (core/ratelimit.py) key on the address that many hops back; 0 means REMOTE_ADDR.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+# Django's and allauth's backends, reading the user with its roles in one query (accounts/backends.py).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.ModelBackend",
+    "accounts.backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -271,6 +274,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     "training-reports-sweep": {
         "task": "training.sweep_provider_reports",
         "schedule": SWEEP_SECONDS,
+    },
+    # The bureau dashboard's figures (overview/dashboard.py), each night after midnight.
+    "overview-dashboard-refresh": {
+        "task": "overview.dashboard_refresh",
+        "schedule": crontab(
+            hour=env.int("DASHBOARD_REFRESH_HOUR", default=0),
+            minute=env.int("DASHBOARD_REFRESH_MINUTE", default=30),
+        ),
     },
     "registry-daily": {
         "task": "registry.run_daily",

@@ -12,11 +12,12 @@ from accounts.admin import (
     ManagerJurisdictionFilter,
     ReadOnlyAdminMixin,
     ReviewOnlyAdminMixin,
+    XlsxExportAdmin,
 )
 from accounts.selectors import jurisdiction_list_for
 from core.bulk import decide_each
 
-from . import selectors, services
+from . import exports, selectors, services
 from .forms import RejectForm
 from .models import Course, HoursRule, Provider, ProviderReport, ProviderStaff, StudyRecord
 
@@ -110,7 +111,8 @@ class CourseAdmin(BureauScopedAdmin):
 
 
 @admin.register(StudyRecord)
-class StudyRecordAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
+class StudyRecordAdmin(XlsxExportAdmin, ReviewOnlyAdminMixin, BureauScopedAdmin):
+    xlsx_columns = staticmethod(exports.study_record_columns)
     list_display = [
         "manager",
         "record_title",

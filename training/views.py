@@ -3,6 +3,8 @@ provider's reports. Thin: scoped selector, form, one service, message, redirect.
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -10,12 +12,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import firm_required, manager_required, role_required
 from accounts.roles import Role, roles_of
 from core.errors import DomainError
-from core.exports import xlsx_response
+from core.exports import Column, xlsx_export
 from core.uploads import content_disposition, serve_private_file
 
 from . import imports, pdf, reports, selectors, services
@@ -44,21 +47,12 @@ def study_hours(request):
         selectors.study_record_list_for(user=request.user).filter(completed_on__year=year)
     )
     # A submitted filing freezes its year: those records show locked, not 修改/删除 that the
-    # service would refuse on saving. One query for the page, flags on each row.
-    locked = selectors.locked_study_years(manager_id=manager.pk, years={year})
+    # service would refuse on saving. The locks and the years of the picker in one query.
+    studied, locked = selectors.study_years_and_locks(manager_id=manager.pk)
     for record in records:
         record.locked_at = locked.get(record.completed_on.year)
         record.can_change = record.awaits_own_verification and record.locked_at is None
-    years = sorted(
-        {
-            d.year
-            for d in selectors.study_record_list_for(user=request.user).dates(
-                "completed_on", "year"
-            )
-        }
-        | {timezone.localdate().year, in_view, year},
-        reverse=True,
-    )
+    years = sorted(studied | {timezone.localdate().year, in_view, year}, reverse=True)
     return render(
         request,
         "training/study_hours.html",
@@ -152,13 +146,20 @@ def transcript_pdf(request, year):
 # --- firm ----------------------------------------------------------------------------------------
 
 
-def _compliance_query(request):
+def _compliance_query(request, *, whole: bool = False):
     firm = roles_of(request.user).firm
     filters = ComplianceFilter(request.GET or None)
     year = filters.year_of(default=timezone.localdate().year)
-    managers, rule = selectors.firm_compliance(firm=firm, year=year)
-    filters.queryset = managers
-    return firm, filters.form, year, filters.qs, rule
+    data = filters.form.cleaned_data if filters.is_bound and filters.form.is_valid() else {}
+    managers, rule = selectors.firm_compliance(
+        firm=firm,
+        year=year,
+        status=data.get("status") or "",
+        order=data.get("order") or "name",
+        search=data.get("q") or "",
+        whole=whole,
+    )
+    return firm, filters.form, year, managers, rule
 
 
 @firm_required
@@ -183,33 +184,41 @@ def firm_compliance(request):
 
 @firm_required
 def firm_compliance_export(request):
-    firm, form, year, managers, rule = _compliance_query(request)
-    header = [
-        "姓名",
-        "执业登记号",
-        "本年已计学时",
-        "本年要求学时",
-        "周期已计学时",
-        "周期要求学时",
-        "尚需学时",
-        "状态",
+    """The compliance list as filtered on screen, as .xlsx (the one exporter, core.exports)."""
+    firm, form, year, managers, rule = _compliance_query(request, whole=True)
+
+    def figure(value):
+        return float(value) if value is not None else None
+
+    req_year = figure(rule.annual_minimum) if rule else None
+    req_cycle = figure(rule.cycle_minimum) if rule else None
+    compliant, short, no_rule = _("Compliant"), _("Hours short"), _("No hours rule")
+    columns = [
+        Column(gettext_lazy("real name"), itemgetter("real_name"), width=12),
+        Column(gettext_lazy("registration number"), itemgetter("registration_number"), width=18),
+        Column(gettext_lazy("Hours counted this year"), lambda m: figure(m["hours_year"])),
+        Column(gettext_lazy("Hours required this year"), lambda m: req_year),
+        Column(
+            gettext_lazy("Hours counted in the cycle"),
+            lambda m: figure(m["hours_cycle"]) if req_cycle is not None else None,
+        ),
+        Column(gettext_lazy("Hours required in the cycle"), lambda m: req_cycle),
+        Column(gettext_lazy("Hours still needed"), lambda m: figure(m["hours_needed"])),
+        Column(
+            gettext_lazy("Status"),
+            lambda m: (compliant if m["compliant"] else short) if rule else no_rule,
+        ),
     ]
-    req_year = float(rule.annual_minimum) if rule and rule.annual_minimum is not None else None
-    req_cycle = float(rule.cycle_minimum) if rule and rule.cycle_minimum is not None else None
-    rows = (
-        [
-            m.real_name,
-            m.registration_number,
-            float(m.hours_year),
-            req_year,
-            float(m.hours_cycle) if req_cycle is not None else None,
-            req_cycle,
-            float(m.hours_needed),
-            ("达标" if m.compliant else "未达标") if rule else "无学时要求",
-        ]
-        for m in managers.iterator(chunk_size=2000)
+    # Plain values, not model instances: a firm's whole list, read in one pass.
+    values = managers.values(
+        "real_name", "registration_number", "hours_year", "hours_cycle", "hours_needed", "compliant"
     )
-    return xlsx_response(f"学时达标-{year}.xlsx", header, rows, sheet_title=f"{year}年学时")
+    return xlsx_export(
+        _("Study hours compliance") + f"-{year}.xlsx",
+        columns,
+        values,
+        sheet_title=_("%(year)s hours") % {"year": year},
+    )
 
 
 # --- provider ------------------------------------------------------------------------------------

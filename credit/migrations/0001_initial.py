@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0007_phone_verification'),
-        ('registry', '0006_credit_corrections'),
+        ('registry', '0007_credit_corrections'),
         ('training', '0009_course_counts_once_per_year'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -51,6 +51,7 @@ PAGES = [
     ("firm", "/managers/{manager}/"),
     ("firm", "/notices/"),
     ("bureau", "/bureau/"),
+    ("bureau", "/bureau/statistics/"),
     ("bureau", "/managers/{manager}/"),
     ("bureau", "/notices/"),
     ("bureau", "/admin/"),
@@ -64,7 +65,14 @@ PAGES = [
 
 @pytest.fixture
 def journey(transactional_db, world):
-    return build(world)
+    from django.utils import timezone
+
+    from overview.dashboard import dashboard_refresh, years_to_refresh
+
+    built = build(world)
+    for year in years_to_refresh(timezone.localdate()):  # the dashboard's charts and tables
+        dashboard_refresh(year=year)
+    return built
 
 
 def _user(journey, role):
