@@ -37,6 +37,7 @@ Cause = SupervisionEntry.Cause
 @dataclass
 class ListingResult:
     listed: int = 0
+    ended: int = 0
     notices: list[int] = field(default_factory=list)
 
 
@@ -109,8 +110,47 @@ def listing_run(
             params,
         )
         result.listed += cursor.rowcount
+        # An automatic entry whose trigger no longer holds (a year decided normal again, a
+        # failed assessment rejected) leaves the list that day.
+        cursor.execute(
+            f"""
+            UPDATE {entries} e SET ended_at = %(now)s, end_cause = %(gone)s,
+                   end_reason = ''
+            WHERE e.ended_at IS NULL AND e.ends_on >= %(today)s
+              {only.format(col="e.manager_id")}
+              AND (
+                (e.cause = %(c_abnormal)s AND NOT (
+                    EXISTS (SELECT 1 FROM {status} s1 WHERE s1.manager_id = e.manager_id
+                            AND 'abnormal-' || s1.year = e.trigger AND s1.status = %(abnormal)s)
+                    AND EXISTS (SELECT 1 FROM {status} s0 WHERE s0.manager_id = e.manager_id
+                            AND 'abnormal-' || (s0.year + 1) = e.trigger
+                            AND s0.status = %(abnormal)s)))
+                OR (e.cause = %(c_assessment)s AND NOT EXISTS (
+                    SELECT 1 FROM {study} r WHERE r.manager_id = e.manager_id
+                    AND 'assessment-' || r.id = e.trigger
+                    AND r.assessment = %(failed)s AND r.status = %(verified)s))
+              )
+            """,
+            {**params, "gone": SupervisionEntry.EndCause.RULE_GONE.value},
+        )
+        result.ended = cursor.rowcount
     if result.listed:
         result.notices = supervision_notify(listed_at=now)
+    if result.ended:
+        result.notices += notices_insert_from(
+            notice_rows(
+                SupervisionEntry.objects.filter(
+                    ended_at=now, end_cause=SupervisionEntry.EndCause.RULE_GONE
+                ).order_by(),
+                recipient="manager__user_id",
+                kind=Notice.Kind.SUPERVISION_ENDED,
+                params=JSONObject(cause=F("cause"), end_cause=F("end_cause")),
+                link=reverse("credit:my_credit"),
+                year=now.year,
+                milestone=f"sv-end-{now:%Y%m%d%H%M%S%f}",
+                now=now,
+            )
+        )
     return result
 
 

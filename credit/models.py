@@ -252,6 +252,7 @@ class SupervisionEntry(models.Model):
     class EndCause(models.TextChoices):
         DELISTED = "delisted", _("Taken off the list by the bureau")
         OBJECTION = "objection", _("Objection upheld")
+        RULE_GONE = "rule_gone", _("The cause no longer holds")
 
     manager = models.ForeignKey(
         ManagerProfile,

@@ -18,14 +18,9 @@ from accounts.forms import IdNumberSearchForm
 from accounts.models import Employment
 from accounts.roles import Role, roles_of
 from core.exports import Column, xlsx_export
+from credit import selectors as credit_selectors
 from credit.models import CreditScore, SupervisionEntry
-from credit.selectors import credit_summary_for as credit_file_for
-from credit.selectors import (
-    grade_counts,
-    grade_for,
-    supervision_entries_active,
-    with_credit,
-)
+from credit.selectors import grade_counts, grade_for, supervision_entries_active, with_credit
 from registry.models import AnnualFiling, RegistryStatus
 from registry.selectors import (
     conduct_record_list_for,
@@ -223,7 +218,7 @@ def manager_detail(request, pk):
             "evidence_visible": roles_of(request.user).role in (Role.BUREAU, Role.ADMIN),
             # The grade and the key-supervision entries; the points explained for the manager
             # himself and the bureau only.
-            "credit_file": credit_file_for(
+            "credit_file": credit_selectors.credit_summary_for(
                 manager=manager, lines=sees_all_reasons(user=request.user)
             ),
         },

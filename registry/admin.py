@@ -516,6 +516,14 @@ class ConductRecordForm(forms.ModelForm):
         help_text=_("PDF, JPEG or PNG: the decision, the notice of penalty or of commendation."),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Of a bad record only; left out: general.
+        self.fields["severity"].required = False
+
+    def clean_severity(self):
+        return self.cleaned_data.get("severity") or ConductRecord.Severity.GENERAL
+
     class Meta:
         model = ConductRecord
         fields = [

@@ -6,10 +6,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    # After both 0006 (main's indexes, work-credit's corrections): this one joins them.
     dependencies = [
-        ('registry', '0006_bureau_list_indexes'),
-        ('registry', '0006_credit_corrections'),
+        ('registry', '0007_credit_corrections'),
     ]
 
     operations = [

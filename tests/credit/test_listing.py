@@ -11,6 +11,8 @@ from credit import services
 from credit.models import CreditPolicy, SupervisionEntry
 from credit.scoring import scores_recompute
 from notifications.models import Notice
+from registry.models import RegistryStatus
+from training.models import StudyRecord
 
 from .conftest import TODAY, decided, failed_assessment
 
@@ -149,3 +151,20 @@ def test_listing_needs_a_reason_and_the_right_bureau(world):
     entry = services.supervision_list(actor=world.bureau, manager=world.manager, reason="x")
     with pytest.raises(PermissionDenied):
         services.supervision_delist(actor=world.other_bureau, entry=entry, reason="x")
+
+
+def test_an_entry_whose_cause_is_gone_leaves_the_list(world):
+    decided(world.manager, 2025, reasons=["not_filed"])
+    later = decided(world.manager, 2026, reasons=["not_filed"])
+    second = failed_assessment(world.other_manager, dt.date(2027, 5, 1))
+    failed_assessment(world.other_manager, dt.date(2027, 1, 1))
+    scores_recompute()
+    assert SupervisionEntry.objects.filter(ended_at__isnull=True).count() == 2
+    # A late approval decided 2026 normal; the second failure was rejected after all.
+    RegistryStatus.objects.filter(pk=later.pk).update(status="normal", reasons=[])
+    StudyRecord.objects.filter(pk=second.pk).update(status="rejected")
+    scores_recompute()
+    assert set(SupervisionEntry.objects.values_list("end_cause", flat=True)) == {"rule_gone"}
+    assert Notice.objects.filter(recipient=world.manager.user, kind=K.SUPERVISION_ENDED).exists()
+    scores_recompute()  # harmless again
+    assert SupervisionEntry.objects.count() == 2
