@@ -46,7 +46,15 @@ def policies_by_jurisdiction() -> dict[int, CreditPolicy]:
 _LOCK_KEY = 0x4352_4544  # "CRED"
 
 
-def lock() -> None:
+def lock(*, wait: bool = True) -> bool:
+    """Take the credit lock for the transaction (and spare the planner's JIT: the statements
+    are few and large). Without `wait`: False at once if another run holds it."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        else:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_LOCK_KEY])
+            if not cursor.fetchone()[0]:
+                return False
         cursor.execute("SET LOCAL jit = off")
+    return True

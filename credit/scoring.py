@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Employment, ManagerProfile
+from core.broker import publish
 from notifications.services import emails_queue
 from registry.models import AnnualFiling, ConductRecord, RegistryStatus, StatusReason
 from training.models import StudyRecord
@@ -63,18 +64,31 @@ class RecomputeResult:
     grade_changes: int = 0
     listed: int = 0
     notices: list[int] = field(default_factory=list)
+    deferred: bool = False  # left to the worker: another run held the lock
 
 
 def scores_recompute(
-    *, today: dt.date | None = None, manager_ids: list[int] | None = None, listing: bool = True
+    *,
+    today: dt.date | None = None,
+    manager_ids: list[int] | None = None,
+    listing: bool = True,
+    wait: bool = True,
 ) -> RecomputeResult:
     """Recompute the scores (and, with `listing`, run the automatic listing rules) of every
-    manager, or of `manager_ids`. Safe to run twice or at the same time (serialised)."""
+    manager, or of `manager_ids`. Safe to run twice or at the same time (serialised by a lock).
+    Without `wait` (a page's request) and the lock held by another run, the managers are left
+    to the worker after the commit (`deferred`)."""
     today = today or timezone.localdate()
     now = timezone.now()
     result = RecomputeResult()
     with transaction.atomic():
-        lock()
+        if not lock(wait=wait):
+            # The daily run holds the lock (for seconds): a page never waits for it; the worker
+            # does these managers after the commit.
+            for manager_id in manager_ids or []:
+                transaction.on_commit(lambda m=manager_id: publish("credit.recompute_manager", [m]))
+            result.deferred = True
+            return result
         with connection.cursor() as cursor:
             # Temporary tables: dropped at the end (ON COMMIT DROP alone would keep them for a
             # second run in the same outer transaction).

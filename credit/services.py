@@ -49,9 +49,10 @@ Decision = Objection.Status
 
 def credit_refresh(*, manager: ManagerProfile | int) -> RecomputeResult:
     """Recompute one manager's scores and listing rules now (the same statements as the daily
-    run, narrowed to him)."""
+    run, narrowed to him); while the daily run holds the lock, by the worker after the commit
+    (a page never waits for the daily run)."""
     manager_id = manager if isinstance(manager, int) else manager.pk
-    return scores_recompute(manager_ids=[manager_id])
+    return scores_recompute(manager_ids=[manager_id], wait=False)
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -54,3 +54,40 @@ def test_two_officials_deciding_a_repair_at_once(world):
     assert results.count("ok") == 1
     assert RepairRequest.objects.get(pk=repair.pk).status in ("approved", "rejected")
     assert Notice.objects.filter(kind=Notice.Kind.REPAIR_DECIDED).count() == 1
+
+
+def test_a_page_does_not_wait_for_the_daily_run(world, monkeypatch):
+    """While another run holds the credit lock, one manager's refresh is left to the worker."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from credit.policy import lock
+
+    held, release = threading.Event(), threading.Event()
+
+    def daily():
+        try:
+            with transaction.atomic():
+                lock()
+                held.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=daily)
+    thread.start()
+    try:
+        assert held.wait(20)
+        published = []
+        monkeypatch.setattr(
+            "credit.scoring.publish", lambda name, args: published.append((name, args))
+        )
+        result = services.credit_refresh(manager=world.manager)
+        assert result.deferred
+        # Queued after the commit, for the worker (which waits for the lock).
+        assert published == [("credit.recompute_manager", [world.manager.pk])]
+    finally:
+        release.set()
+        thread.join(20)
+    assert not services.credit_refresh(manager=world.manager).deferred
