@@ -65,7 +65,9 @@ INSTALLED_APPS = [
     "notifications",
     "training",
     "registry",
+    "credit",
     "overview",
+    "disclosure",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +291,14 @@ CELERY_BEAT_SCHEDULE: dict = {
             minute=env.int("REGISTRY_DAILY_MINUTE", default=0),
         ),
     },
+    # The credit scores and the key-supervision list, after the registry's daily job.
+    "credit-daily": {
+        "task": "credit.recompute_daily",
+        "schedule": crontab(
+            hour=env.int("CREDIT_DAILY_HOUR", default=9),
+            minute=env.int("CREDIT_DAILY_MINUTE", default=30),
+        ),
+    },
 }
 
 # --- The filing cycle ----------------------------------------------------------------------------
@@ -337,6 +347,8 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rs
 PUBLIC_LOOKUP_RATE = env.str("PUBLIC_LOOKUP_RATE", default="20/m,200/d")
 # The certificate check behind the QR code: many people behind one carrier NAT share an address.
 PUBLIC_VERIFY_RATE = env.str("PUBLIC_VERIFY_RATE", default="60/m,1000/d")
+# The public disclosure lists (/disclosure/…): every page counts, as browsing the lists does.
+PUBLIC_DISCLOSURE_RATE = env.str("PUBLIC_DISCLOSURE_RATE", default="60/m,1000/d")
 # /healthz checks the Celery workers only for staff or a request whose X-Health-Token header
 # carries this token (empty: staff only).
 HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")

@@ -27,7 +27,9 @@ from accounts.admin import (
     ReadOnlyAdminMixin,
     ReviewOnlyAdminMixin,
     XlsxExportAdmin,
+    reason_page,
 )
+from accounts.forms import ReasonForm
 from accounts.models import Firm, ManagerProfile
 from accounts.roles import roles_of
 from accounts.selectors import firm_list_for, jurisdiction_list_for, manager_list_for
@@ -200,6 +202,8 @@ class AnnualFilingAdmin(TriageAdminMixin, XlsxExportAdmin, ReviewOnlyAdminMixin,
         "approved_at",
         "certificate_code",
         "return_reason",
+        "revoked_at",
+        "revoke_reason",
     ]
     fields = readonly_fields
 
@@ -276,6 +280,7 @@ class AnnualFilingAdmin(TriageAdminMixin, XlsxExportAdmin, ReviewOnlyAdminMixin,
             "old_proofs": [p for p in filing.proofs.all() if p.replaced_at is not None],
             "audit": selectors.filing_audit_trail(filing),
             "can_decide": filing.status == AnnualFiling.Status.AWAITING_BUREAU,
+            "can_revoke": filing.status == AnnualFiling.Status.APPROVED,
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
@@ -294,6 +299,11 @@ class AnnualFilingAdmin(TriageAdminMixin, XlsxExportAdmin, ReviewOnlyAdminMixin,
                 "<int:pk>/return/",
                 self.admin_site.admin_view(self.return_view),
                 name="registry_annualfiling_return",
+            ),
+            path(
+                "<int:pk>/revoke/",
+                self.admin_site.admin_view(self.revoke_view),
+                name="registry_annualfiling_revoke",
             ),
             *super().get_urls(),
         ]
@@ -339,6 +349,42 @@ class AnnualFilingAdmin(TriageAdminMixin, XlsxExportAdmin, ReviewOnlyAdminMixin,
                 )
             return HttpResponseRedirect(reverse("admin:registry_annualfiling_change", args=[pk]))
         return self._return_page(request, [filing], form, single=True)
+
+    def revoke_view(self, request, pk):
+        """Revoke (撤销) an approved filing, with a reason (asked on an intermediate page)."""
+        filing = self._filing_or_404(request, pk)
+        change_url = reverse("admin:registry_annualfiling_change", args=[pk])
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.filing_revoke(
+                    actor=request.user, filing=filing, reason=form.cleaned_data["reason"]
+                )
+            except DomainError as exc:
+                for message in exc.messages:
+                    self.message_user(request, message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("The approval of %(filing)s was revoked; its certificate no longer verifies.")
+                    % {"filing": filing},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(change_url)
+        return reason_page(
+            self,
+            request,
+            title=_("Revoke the approval of the filing"),
+            intro=_(
+                "The certificate of this filing no longer verifies: the public check and the "
+                "lookup say that it was revoked, with today's date. The year's registry status "
+                "is decided again. The manager and his firm are told."
+            ),
+            people=[filing],
+            form=form,
+            submit=_("Revoke"),
+            cancel_url=change_url,
+        )
 
     # --- actions --------------------------------------------------------------------------
 
@@ -475,11 +521,20 @@ class ConductRecordForm(forms.ModelForm):
         help_text=_("PDF, JPEG or PNG: the decision, the notice of penalty or of commendation."),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Of a bad record only; left out: general.
+        self.fields["severity"].required = False
+
+    def clean_severity(self):
+        return self.cleaned_data.get("severity") or ConductRecord.Severity.GENERAL
+
     class Meta:
         model = ConductRecord
         fields = [
             "manager",
             "kind",
+            "severity",
             "occurred_on",
             "summary",
             "details",
@@ -501,18 +556,29 @@ class ConductRecordAdmin(XlsxExportAdmin, BureauScopedAdmin):
     list_display = [
         "manager",
         "kind",
+        "severity",
         "occurred_on",
         "summary",
         "effective_from",
         "effective_until",
         "public",
         "recorded_by",
+        "voided_at",
+        "repaired_on",
     ]
-    list_filter = ["kind", "public", ManagerJurisdictionFilter]
+    list_filter = ["kind", "severity", "public", ManagerJurisdictionFilter]
     search_fields = ["manager__real_name", "=manager__registration_number", "summary"]
     list_select_related = ["manager", "recorded_by"]
     autocomplete_fields = ["manager"]
-    readonly_fields = ["evidence_link", "recorded_by", "recorded_at"]
+    readonly_fields = [
+        "evidence_link",
+        "recorded_by",
+        "recorded_at",
+        "voided_at",
+        "voided_by",
+        "void_reason",
+        "repaired_on",
+    ]
     date_hierarchy = "occurred_on"
 
     def scoped_queryset(self, request):
@@ -523,6 +589,8 @@ class ConductRecordAdmin(XlsxExportAdmin, BureauScopedAdmin):
         if obj is not None:
             fields.insert(fields.index("evidence"), "evidence_link")
             fields += ["recorded_by", "recorded_at"]
+            if obj.voided_at or obj.repaired_on:
+                fields += ["voided_at", "voided_by", "void_reason", "repaired_on"]
         return fields
 
     def get_readonly_fields(self, request, obj=None):

@@ -22,3 +22,10 @@ class RegistryConfig(AppConfig):
         year_in_view_rule_register(
             lambda manager, today: current_filing_year(manager=manager, today=today)
         )
+
+        # Registration steps (accounts, below the notices) are told through the registry.
+        from accounts.services import registration_hook_register
+
+        from .registration import registration_notices
+
+        registration_hook_register(registration_notices)

@@ -7,8 +7,8 @@ fields, choices and constraints."""
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
-from django.utils.translation import gettext
+from django.db.models import Q, Value
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -107,11 +107,14 @@ class AnnualFiling(models.Model):
         AWAITING_BUREAU = "awaiting_bureau", _("Awaiting bureau review")
         APPROVED = "approved", _("Approved (filed)")
         RETURNED = "returned", _("Returned")
+        # 撤销: the bureau withdrew its approval, with a reason. Final; the certificate's code
+        # stays so that /verify/ can say so.
+        REVOKED = "revoked", pgettext_lazy("filing", "Revoked")
 
     #: States in which the manager may change the filing and its proofs.
     EDITABLE = (Status.DRAFT, Status.RETURNED)
     #: States in which the filing is under review or decided: the year's records are frozen.
-    LOCKED = (Status.AWAITING_FIRM, Status.AWAITING_BUREAU, Status.APPROVED)
+    LOCKED = (Status.AWAITING_FIRM, Status.AWAITING_BUREAU, Status.APPROVED, Status.REVOKED)
 
     manager = models.ForeignKey(
         ManagerProfile, verbose_name=_("manager"), on_delete=models.PROTECT, related_name="filings"
@@ -169,6 +172,10 @@ class AnnualFiling(models.Model):
         related_name="assigned_filings",
     )
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked on"), null=True, blank=True)
+    revoke_reason = models.TextField(
+        _("reason for the revocation"), blank=True, default="", db_default=""
+    )
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -279,6 +286,7 @@ class ReviewEvent(models.Model):
         FIRM_RETURN = "firm_return", _("Returned by the firm")
         BUREAU_APPROVE = "bureau_approve", _("Approved by the bureau")
         BUREAU_RETURN = "bureau_return", _("Returned by the bureau")
+        BUREAU_REVOKE = "bureau_revoke", _("Approval revoked by the bureau")
 
     filing = models.ForeignKey(
         AnnualFiling, verbose_name=_("filing"), on_delete=models.PROTECT, related_name="events"
@@ -316,6 +324,7 @@ class StatusReason(models.TextChoices):
     NOT_APPROVED = "not_approved", _("The filing was not approved by the deadline")
     HOURS_SHORT = "hours_short", _("Study hours short of the rule")
     BAD_CONDUCT = "bad_conduct", _("A bad conduct record in force")
+    REVOKED = "revoked", _("The approval of the filing was revoked")
 
 
 def reasons_display(reasons: list[str]) -> list[str]:
@@ -380,6 +389,25 @@ class RegistryStatus(YearStatus):
     closed_on = models.DateField(_("window closed on"))
     decided_at = models.DateTimeField(_("decided"))
     updated_at = models.DateTimeField(_("last changed"))
+    # Set by an upheld objection (`services.registry_status_correct`): the reasons a bureau
+    # official removed stay removed when the status is decided again.
+    corrected_at = models.DateTimeField(_("corrected"), null=True, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("corrected by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # db_default: the closing's INSERT … SELECT (and any bulk writer) leaves it out.
+    removed_reasons = ArrayField(
+        models.CharField(max_length=16, choices=StatusReason.choices),
+        verbose_name=_("reasons removed on objection"),
+        default=list,
+        db_default=Value([], output_field=ArrayField(models.CharField(max_length=16))),
+        blank=True,
+    )
 
     class Meta:
         verbose_name = _("registry status")
@@ -414,6 +442,8 @@ class CreditEntry(YearStatus):
         WINDOW_CLOSED = "window_closed", _("The filing window closed")
         LATE_APPROVAL = "late_approval", _("Filing approved after the close")
         CONDUCT = "conduct", _("Conduct record entered or changed")
+        REVOKED = "revoked", _("Filing approval revoked")
+        CORRECTED = "corrected", _("Corrected after an objection")
 
     manager = models.ForeignKey(
         ManagerProfile,
@@ -453,6 +483,11 @@ class ConductRecord(models.Model):
         GOOD = "good", _("Good conduct")
         BAD = "bad", _("Bad conduct")
 
+    class Severity(models.TextChoices):
+        MINOR = "minor", _("Minor")
+        GENERAL = "general", pgettext_lazy("severity", "General")
+        SERIOUS = "serious", _("Serious")
+
     manager = models.ForeignKey(
         ManagerProfile,
         verbose_name=_("manager"),
@@ -460,6 +495,14 @@ class ConductRecord(models.Model):
         related_name="conduct_records",
     )
     kind = models.CharField(_("type"), max_length=8, choices=Kind.choices)
+    severity = models.CharField(
+        _("severity"),
+        max_length=8,
+        choices=Severity.choices,
+        default=Severity.GENERAL,
+        db_default=Severity.GENERAL,
+        help_text=_("Of a bad record: how many points it takes off the credit score."),
+    )
     occurred_on = models.DateField(_("date"))
     summary = models.CharField(_("summary"), max_length=200)
     details = models.TextField(_("details"), blank=True)
@@ -482,6 +525,22 @@ class ConductRecord(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Voided by an upheld objection (`services.conduct_record_void`): kept, in force never.
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("voided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    void_reason = models.TextField(
+        _("reason for voiding"), blank=True, editable=False, default="", db_default=""
+    )
+    # Ended early by an approved credit repair (`services.conduct_record_end_early`).
+    repaired_on = models.DateField(_("repaired on"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords(
         verbose_name=_("conduct record change"), excluded_fields=["updated_at"]

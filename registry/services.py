@@ -61,6 +61,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     Action.FIRM_RETURN: ((Status.AWAITING_FIRM,), Status.RETURNED),
     Action.BUREAU_APPROVE: ((Status.AWAITING_BUREAU,), Status.APPROVED),
     Action.BUREAU_RETURN: ((Status.AWAITING_BUREAU,), Status.RETURNED),
+    Action.BUREAU_REVOKE: ((Status.APPROVED,), Status.REVOKED),
 }
 
 #: Who acts at each stage (bureau stage: bureau staff, or an administrator).
@@ -195,6 +196,10 @@ def _event_notices(event: ReviewEvent, filing: AnnualFiling) -> list[NewNotice]:
     elif event.action == A.BUREAU_APPROVE:
         out.append((filing.manager.user_id, K.FILING_APPROVED, own))
         out += [(pk, K.FILING_APPROVED, firm_link) for pk in reviewers]
+    elif event.action == A.BUREAU_REVOKE:
+        out.append((filing.manager.user_id, K.FILING_REVOKED, own))
+        # The firm no longer reaches a filing of a manager it stopped employing: no link then.
+        out += [(pk, K.FILING_REVOKED, reverse("overview:firm_managers")) for pk in reviewers]
     params = {
         "year": filing.year,
         "name": filing.manager.real_name,
@@ -449,6 +454,16 @@ def filing_submission_errors(
         deadline = selectors.deadline_for(manager=manager, year=filing.year)
     if not deadline.allows(today):
         errors.append(str(_window_error(deadline, today).messages[0]))
+    if not manager.is_registered:
+        errors.append(
+            str(
+                _(
+                    "Your registration is not in force (%(status)s): a filing is submitted with "
+                    "a registration number in force."
+                )
+                % {"status": manager.get_registration_status_display()}
+            )
+        )
     if employment is _UNREAD:
         employment = current_employment(manager=manager)
     if employment is None:
@@ -757,6 +772,30 @@ def filing_bureau_return(
     )
 
 
+def filing_revoke(*, actor: User, filing: AnnualFiling, reason: str) -> AnnualFiling:
+    """Revoke (撤销) an approved filing, with the reason: its certificate no longer verifies
+    (/verify/ says revoked, with the date), the year's status is decided again (the filing no
+    longer counts as approved), the manager and the firm are told. Final; repeating is
+    harmless."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for the revocation."), code="reason")
+    with transaction.atomic():
+        filing = _lock_for(actor, filing, BUREAU)
+        if filing.status == Status.REVOKED:
+            return filing
+        filing.revoked_at = timezone.now()
+        filing.revoke_reason = reason
+        _transition(filing=filing, actor=actor, action=Action.BUREAU_REVOKE, reason=reason)
+        registry_status_refresh(
+            manager=filing.manager,
+            year=filing.year,
+            cause=CreditEntry.Cause.REVOKED,
+            actor=actor,
+        )
+    return filing
+
+
 # --- windows and extensions ------------------------------------------------------------------
 
 
@@ -816,3 +855,93 @@ def conduct_record_save(*, actor: User, record: ConductRecord) -> ConductRecord:
                 manager=manager, year=year, cause=CreditEntry.Cause.CONDUCT, actor=actor
             )
     return record
+
+
+# --- corrections after an objection, and credit repair (called by the credit app) ------------
+
+
+def _refresh_all_years(manager: ManagerProfile, *, actor: User, cause: str) -> None:
+    for year in RegistryStatus.objects.filter(manager=manager).values_list("year", flat=True):
+        registry_status_refresh(manager=manager, year=year, cause=cause, actor=actor)
+
+
+def conduct_record_void(*, actor: User, record: ConductRecord, reason: str) -> ConductRecord:
+    """Void a conduct record after an upheld objection (bureau staff of the manager's
+    jurisdiction): kept with who voided it and why, in force never again; the statuses already
+    decided are decided again. Voiding a voided record changes nothing."""
+    manager = _bureau_scoped_manager(actor, record.manager_id)
+    with transaction.atomic():
+        locked = ConductRecord.objects.select_for_update().get(pk=record.pk)
+        if locked.voided_at is not None:
+            return locked
+        locked.voided_at = timezone.now()
+        locked.voided_by = actor
+        locked.void_reason = reason
+        locked._change_reason = reason
+        locked.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
+        _refresh_all_years(manager, actor=actor, cause=CreditEntry.Cause.CORRECTED)
+    return locked
+
+
+def conduct_record_repair(*, actor: User, record: ConductRecord, on: dt.date) -> ConductRecord:
+    """End a bad record's effect from `on` after an approved credit repair (信用修复): in force
+    until the day before. Repeating it changes nothing."""
+    manager = _bureau_scoped_manager(actor, record.manager_id)
+    with transaction.atomic():
+        locked = ConductRecord.objects.select_for_update().get(pk=record.pk)
+        if locked.repaired_on is not None:
+            return locked
+        locked.repaired_on = on
+        locked.save(update_fields=["repaired_on", "updated_at"])
+        _refresh_all_years(manager, actor=actor, cause=CreditEntry.Cause.CONDUCT)
+    return locked
+
+
+def registry_status_correct(
+    *, actor: User, status: RegistryStatus, remove: list[str], reason: str
+) -> RegistryStatus:
+    """Take reasons off a decided status after an upheld objection: they stay off when the
+    status is decided again (`removed_reasons`), the change is written to the credit record and
+    the manager told if the status changes. Removing reasons already gone changes nothing."""
+    manager = _bureau_scoped_manager(actor, status.manager_id)
+    with transaction.atomic():
+        locked = RegistryStatus.objects.select_for_update().get(pk=status.pk)
+        removed = sorted(set(locked.removed_reasons) | set(remove))
+        reasons = [r for r in locked.reasons if r not in removed]
+        if removed == sorted(locked.removed_reasons) and reasons == locked.reasons:
+            return locked
+        previous = locked.status
+        now = timezone.now()
+        locked.removed_reasons = removed
+        locked.reasons = reasons
+        locked.status = RegistryStatus.Status.ABNORMAL if reasons else RegistryStatus.Status.NORMAL
+        locked.corrected_at = now
+        locked.corrected_by = actor
+        locked.updated_at = now
+        locked.save()
+        entry = CreditEntry.objects.create(
+            manager_id=manager.pk,
+            year=locked.year,
+            status=locked.status,
+            previous_status=previous,
+            reasons=reasons,
+            cause=CreditEntry.Cause.CORRECTED,
+            actor=actor,
+            created_at=now,
+        )
+        if locked.status != previous:
+            notices_create(
+                [
+                    NewNotice(
+                        recipient_id=manager.user_id,
+                        kind=Notice.Kind.STATUS_ABNORMAL
+                        if locked.is_abnormal
+                        else Notice.Kind.STATUS_NORMAL,
+                        params={"year": locked.year, "reasons": reasons},
+                        link=reverse("registry:credit_record"),
+                        year=locked.year,
+                        milestone=f"entry-{entry.pk}",
+                    )
+                ]
+            )
+    return locked

@@ -43,6 +43,7 @@ from notifications.services import (
 from training.models import HoursRule
 from training.selectors import hours_rule_for, with_compliance
 
+from .hooks import manager_changed
 from .models import (
     AnnualFiling,
     ConductRecord,
@@ -80,6 +81,7 @@ def status_candidates(
         not_filed=_flag(Q(filing_status__isnull=True) | Q(filing_status=Status.DRAFT)),
         not_approved=_flag(Q(filing_status__in=pending)),
         bad_conduct=Exists(bad),
+        revoked=_flag(Q(filing_status=Status.REVOKED)),
     )
 
 
@@ -105,6 +107,7 @@ REASON_FLAGS = [
     (StatusReason.NOT_APPROVED, "not_approved"),
     (StatusReason.HOURS_SHORT, "hours_short"),
     (StatusReason.BAD_CONDUCT, "bad_conduct"),
+    (StatusReason.REVOKED, "revoked"),
 ]
 
 
@@ -145,7 +148,7 @@ def _close_scope(scope: Scope, *, now: dt.datetime, result: CloseResult) -> None
     end_of_last_day = timezone.make_aware(
         dt.datetime.combine(scope.last_day + dt.timedelta(days=1), dt.time.min)
     )
-    managers = scope.managers().filter(completed_at__lt=end_of_last_day)
+    managers = scope.managers().filter(registered_at__lt=end_of_last_day)
     managers = managers.exclude(
         Exists(RegistryStatus.objects.filter(manager=OuterRef("pk"), year=scope.year))
     ).exclude(Exists(under_review(scope.year, submitted_before=end_of_last_day)))
@@ -252,6 +255,34 @@ def _notify_abnormal(*, year: int, now: dt.datetime, result: CloseResult) -> Non
     result.to_send += ids
 
 
+def _firm_status_notices(
+    manager: ManagerProfile, status: RegistryStatus, entry: CreditEntry
+) -> list[NewNotice]:
+    """The reviewers of the manager's current firm, of a status that changed (the status only:
+    the reasons may come from a record that is not public)."""
+    firm_id = (
+        Employment.objects.filter(manager_id=manager.pk, status=Employment.Status.ACTIVE)
+        .values_list("firm_id", flat=True)
+        .first()
+    )
+    if firm_id is None:
+        return []
+    link = reverse("overview:manager_detail", args=[manager.pk])
+    return [
+        NewNotice(
+            recipient_id=user_id,
+            kind=Notice.Kind.FIRM_STATUS_CHANGED,
+            params={"year": status.year, "name": manager.real_name, "status": status.status},
+            link=link,
+            year=status.year,
+            milestone=f"entry-{entry.pk}",
+        )
+        for user_id in FirmMembership.objects.filter(
+            firm_id=firm_id, user__is_active=True
+        ).values_list("user_id", flat=True)
+    ]
+
+
 def registry_status_refresh(
     *, manager: ManagerProfile, year: int, cause: str, actor: User | None = None
 ) -> RegistryStatus | None:
@@ -267,6 +298,7 @@ def registry_status_refresh(
         )
         if current is None:
             return None
+        manager_changed(manager.pk)
         flags = [flag for _, flag in REASON_FLAGS]
         row = (
             status_candidates(
@@ -278,7 +310,11 @@ def registry_status_refresh(
             .values(*flags)
             .get()
         )
-        reasons = [reason.value for reason, flag in REASON_FLAGS if row[flag]]
+        reasons = [
+            reason.value
+            for reason, flag in REASON_FLAGS
+            if row[flag] and reason.value not in current.removed_reasons
+        ]
         if reasons == current.reasons:
             return current
         previous = current.status
@@ -309,7 +345,8 @@ def registry_status_refresh(
                         link=reverse("registry:credit_record"),
                         year=year,
                         milestone=f"entry-{entry.pk}",
-                    )
+                    ),
+                    *_firm_status_notices(manager, current, entry),
                 ]
             )
     return current

@@ -132,7 +132,8 @@ def test_a_manager_registered_after_the_close_is_not_judged_for_that_year(world,
     late = f.ManagerProfileFactory(real_name="晚注册")
     f.employ(late, world.firm)
     ManagerProfile.objects.filter(pk=late.pk).update(
-        completed_at=dt.datetime(2027, 4, 10, tzinfo=SH)
+        completed_at=dt.datetime(2027, 4, 10, tzinfo=SH),
+        registered_at=dt.datetime(2027, 4, 10, tzinfo=SH),
     )
     closing(dt.date(2027, 4, 11))
     assert not RegistryStatus.objects.filter(manager=late).exists()
