@@ -19,8 +19,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, JSONObject
+from django.db.models import CharField, Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat, ExtractYear, JSONObject
 from django.urls import reverse
 
 from accounts.models import BureauMembership, Employment, FirmMembership, ManagerProfile
@@ -134,8 +134,9 @@ def listing_run(
             {**params, "gone": SupervisionEntry.EndCause.RULE_GONE.value},
         )
         result.ended = cursor.rowcount
+    result.notices = _assessments_notify(now=now, manager_ids=manager_ids)
     if result.listed:
-        result.notices = supervision_notify(listed_at=now)
+        result.notices += supervision_notify(listed_at=now)
     if result.ended:
         result.notices += notices_insert_from(
             notice_rows(
@@ -152,6 +153,35 @@ def listing_run(
             )
         )
     return result
+
+
+#: A failed assessment verified (or reported) this long before a run is still told of.
+ASSESSMENT_NOTICE_WINDOW = dt.timedelta(days=7)
+
+
+def _assessments_notify(*, now: dt.datetime, manager_ids: list[int] | None) -> list[int]:
+    """Tell each manager once of a failed assessment written to his credit file (one notice
+    per study record: its key is the record), for those verified in the last week."""
+    since = now - ASSESSMENT_NOTICE_WINDOW
+    failed = StudyRecord.objects.filter(
+        Q(verified_at__gte=since) | Q(verified_at__isnull=True, created_at__gte=since),
+        assessment=StudyRecord.Assessment.FAILED,
+        status=StudyRecord.Status.VERIFIED,
+    ).order_by()
+    if manager_ids is not None:
+        failed = failed.filter(manager_id__in=manager_ids)
+    return notices_insert_from(
+        notice_rows(
+            failed.annotate(title=Coalesce(F("course__title"), F("external_title"))),
+            recipient="manager__user_id",
+            kind=Notice.Kind.ASSESSMENT_FAILED,
+            params=JSONObject(course=F("title"), date=F("completed_on")),
+            link=reverse("credit:my_credit"),
+            year=ExtractYear("completed_on"),
+            milestone=Concat(Value("af-"), Cast("pk", CharField())),
+            now=now,
+        )
+    )
 
 
 def supervision_notify(*, listed_at: dt.datetime, actor_id: int | None = None) -> list[int]:

@@ -143,13 +143,15 @@ def notice_rows(
     kind: str,
     params,
     link: str,
-    year: int,
-    milestone: str,
+    year,
+    milestone,
     now: dt.datetime,
 ) -> QuerySet:
     """`qs` as the rows of new notices (for `notices_insert_from`): `recipient` names the field
-    holding the user id, `params` is a `JSONObject` built from the row. The text message is
-    wanted as in `notices_create`, read from the recipient's profile in the same statement."""
+    holding the user id, `params` is a `JSONObject` built from the row; `year` and `milestone`
+    are values, or expressions on the row (one key per row, e.g. "af-<record id>"). The text
+    message is wanted as in `notices_create`, read from the recipient's profile in the same
+    statement."""
     if _wants_sms(kind):
         sms_state = Case(
             When(
@@ -172,8 +174,8 @@ def notice_rows(
         n_kind=Value(kind, output_field=CharField()),
         n_params=params,
         n_link=Value(link, output_field=CharField()),
-        n_year=Value(year, output_field=IntegerField()),
-        n_milestone=Value(milestone, output_field=CharField()),
+        n_year=_expression(year, IntegerField()),
+        n_milestone=_expression(milestone, CharField()),
         n_created=Value(now, output_field=DateTimeField()),
         n_state=Value(Notice.EmailState.PENDING, output_field=CharField()),
         n_error=Value("", output_field=CharField()),
@@ -196,6 +198,13 @@ def notice_rows(
         "n_sms_error",
         "n_sms_attempts",
     )
+
+
+def _expression(value, output_field):
+    """An expression as it is, a plain value as a `Value`."""
+    if hasattr(value, "resolve_expression"):
+        return value
+    return Value(value, output_field=output_field)
 
 
 def insert_select(

@@ -77,6 +77,7 @@ def notice_title(notice: Notice) -> str:
         Kind.FIRM_STATUS_CHANGED: _("The %(year)s registry status of %(name)s changed"),
         Kind.FIRM_GRADE_CHANGED: _("Credit grades of your firm's managers changed"),
         Kind.SUPERVISION_LISTED: _("You are on the key-supervision list"),
+        Kind.ASSESSMENT_FAILED: _("A failed assessment was written to your credit file"),
         Kind.SUPERVISION_ENDED: _("You are off the key-supervision list"),
         Kind.FIRM_SUPERVISION: _("Managers of your firm are on the key-supervision list"),
         Kind.BUREAU_SUPERVISION: _("Managers put on the key-supervision list"),
@@ -194,6 +195,12 @@ def notice_body(notice: Notice) -> str:
                 "date": _date(p.get("until", "")),
             },
             _("If this is wrong you can object on your credit file page."),
+        )
+    if kind == Kind.ASSESSMENT_FAILED:
+        return _sentences(
+            _("Course: %(course)s, completed on %(date)s.")
+            % {"course": p.get("course", ""), "date": _date(p.get("date", ""))},
+            _("A second failed assessment within two years puts you on the key-supervision list."),
         )
     if kind == Kind.SUPERVISION_ENDED:
         return _("The entry stays in your credit file's history.")

@@ -168,3 +168,18 @@ def test_an_entry_whose_cause_is_gone_leaves_the_list(world):
     assert Notice.objects.filter(recipient=world.manager.user, kind=K.SUPERVISION_ENDED).exists()
     scores_recompute()  # harmless again
     assert SupervisionEntry.objects.count() == 2
+
+
+def test_a_failed_assessment_is_told_once(world):
+    failed = failed_assessment(world.manager, dt.date(2027, 5, 20))
+    old = failed_assessment(world.other_manager, dt.date(2027, 1, 5))
+    StudyRecord.objects.filter(pk=old.pk).update(created_at=dt.datetime(2027, 1, 6, tzinfo=dt.UTC))
+    scores_recompute()
+    scores_recompute()
+    [notice] = Notice.objects.filter(kind=K.ASSESSMENT_FAILED)
+    assert (notice.recipient_id, notice.milestone, notice.year) == (
+        world.manager.user_id,
+        f"af-{failed.pk}",
+        2027,
+    )
+    assert notice.params["course"] == "物业法规考核"

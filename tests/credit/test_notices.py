@@ -9,6 +9,7 @@ from notifications.wording import notice_body, notice_title
 K = Notice.Kind
 
 CASES = [
+    (K.ASSESSMENT_FAILED, {"course": "物业法规考核", "date": "2027-05-20"}),
     (K.SUPERVISION_LISTED, {"cause": "abnormal_twice", "until": "2028-05-31", "public_reason": ""}),
     (K.SUPERVISION_ENDED, {"cause": "manual", "end_cause": "delisted"}),
     (K.FIRM_SUPERVISION, {"count": 3}),
