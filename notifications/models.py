@@ -32,6 +32,10 @@ class Notice(models.Model):
         STATUS_ABNORMAL = "status_abnormal", _("Registry status abnormal")
         STATUS_NORMAL = "status_normal", _("Registry status back to normal")
         FIRM_ABNORMAL = "firm_abnormal", _("Managers of the firm abnormal")
+        # Sampled audits of self-reported study records (training.audits).
+        AUDIT_REQUESTED = "audit_requested", _("Study records selected for audit")
+        AUDIT_UPHELD = "audit_upheld", _("Audited study record upheld")
+        AUDIT_REJECTED = "audit_rejected", _("Audited study record rejected")
 
     class EmailState(models.TextChoices):
         PENDING = "pending", pgettext_lazy("e-mail", "To send")

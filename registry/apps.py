@@ -22,3 +22,15 @@ class RegistryConfig(AppConfig):
         year_in_view_rule_register(
             lambda manager, today: current_filing_year(manager=manager, today=today)
         )
+
+        # An audit rejection (training, below) decides the year's status again, if given.
+        from training.audits import audit_rejection_hook_register
+
+        from .models import CreditEntry
+        from .status import registry_status_refresh
+
+        audit_rejection_hook_register(
+            lambda manager, year, actor: registry_status_refresh(
+                manager=manager, year=year, cause=CreditEntry.Cause.AUDIT, actor=actor
+            )
+        )

@@ -369,6 +369,7 @@ class CreditEntry(YearStatus):
         WINDOW_CLOSED = "window_closed", _("The filing window closed")
         LATE_APPROVAL = "late_approval", _("Filing approved after the close")
         CONDUCT = "conduct", _("Conduct record entered or changed")
+        AUDIT = "audit_rejected", _("Study record rejected by an audit")
 
     manager = models.ForeignKey(
         ManagerProfile,

@@ -67,6 +67,66 @@ class StudyRecordForm(forms.ModelForm):
         return data
 
 
+class AuditAnswerForm(forms.Form):
+    """The sampled manager's evidence for an audited record."""
+
+    evidence = PrivateFileField(
+        label=_("Evidence"),
+        required=False,
+        help_text=_(
+            "The certificate, an attendance record or an invoice: PDF, JPEG or PNG, at most 10 MB."
+        ),
+    )
+    answer = forms.CharField(
+        label=_("Explanation (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class AuditDecideForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            ("upheld", _("Uphold: the record keeps counting")),
+            ("rejected", _("Reject: the record stops counting")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required to reject. The manager sees it."),
+    )
+
+
+class AuditDrawForm(forms.Form):
+    jurisdiction = forms.ModelChoiceField(label=_("Jurisdiction"), queryset=None)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    percent = forms.DecimalField(
+        label=_("Random sample (%)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        decimal_places=1,
+        help_text=_("Empty: the percentage of the audit policy."),
+    )
+    seed = forms.IntegerField(
+        label=_("Seed"),
+        required=False,
+        min_value=0,
+        max_value=2**62,
+        help_text=_("Empty: a new random seed. The same seed draws the same sample again."),
+    )
+
+    def __init__(self, *args, jurisdictions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["jurisdiction"].queryset = jurisdictions
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
