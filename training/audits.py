@@ -457,7 +457,7 @@ def audits_expire(*, today: dt.date) -> int:
             return 0
         records = {
             record.pk: record
-            for record in StudyRecord.objects.select_for_update()
+            for record in StudyRecord.objects.select_for_update(of=("self",))
             .select_related("course")
             .filter(pk__in=[item.record_id for item in items])
         }
