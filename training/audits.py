@@ -445,7 +445,9 @@ def _decided_error(item: AuditItem) -> DomainError:
 def audits_expire(*, today: dt.date) -> int:
     """Reject every audited record whose evidence was still not given when its deadline
     passed: its hours stop counting, the outcome is recorded (`expired`, no official) and the
-    manager is told. Safe to run twice (only open, unanswered items are taken, under lock)."""
+    manager is told. A record the training provider has reported meanwhile is upheld instead.
+    Safe to run twice (only open, unanswered items are taken, under lock). Returns how many
+    items it closed."""
     with transaction.atomic():
         items = list(
             AuditItem.objects.select_for_update(of=("self",))
@@ -467,9 +469,16 @@ def audits_expire(*, today: dt.date) -> int:
         managers = {}
         for item in items:
             record = records[item.record_id]
+            item.decided_at = now
+            if record.source == StudyRecord.Source.PROVIDER:
+                # The provider reported the course meanwhile (its report replaced the manager's
+                # own record): that is the evidence; the record is the provider's now.
+                item.status = AuditItem.Status.UPHELD
+                with translation.override(settings.LANGUAGE_CODE):
+                    item.note = gettext("The training provider reported this course.")
+                continue
             item.status = AuditItem.Status.REJECTED
             item.expired = True
-            item.decided_at = now
             with translation.override(settings.LANGUAGE_CODE):
                 reason = gettext("Audit: no evidence was given by %(date)s.") % {
                     "date": formats.date_format(item.due_on, "DATE_FORMAT")
@@ -478,7 +487,7 @@ def audits_expire(*, today: dt.date) -> int:
             notices.append(_decision_notice(item, record))
             rejected_years[item.manager_id].add(record.completed_on.year)
             managers[item.manager_id] = item.manager
-        AuditItem.objects.bulk_update(items, ["status", "expired", "decided_at"])
+        AuditItem.objects.bulk_update(items, ["status", "expired", "decided_at", "note"])
         notices_create(notices)
         for manager_id, years in rejected_years.items():
             for year in sorted(years):

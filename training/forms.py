@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.forms import DateInput
 from core.uploads import PrivateFileField
@@ -95,7 +96,7 @@ class AuditDecideForm(forms.Form):
         widget=forms.RadioSelect,
     )
     note = forms.CharField(
-        label=_("Note"),
+        label=pgettext_lazy("audit", "Note"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -104,7 +105,7 @@ class AuditDecideForm(forms.Form):
 
 
 class AuditDrawForm(forms.Form):
-    jurisdiction = forms.ModelChoiceField(label=_("Jurisdiction"), queryset=None)
+    jurisdiction = forms.ModelChoiceField(label=_("Jurisdiction"), queryset=None, empty_label=None)
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     percent = forms.DecimalField(
         label=_("Random sample (%)"),

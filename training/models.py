@@ -5,8 +5,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import ExtractYear
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from accounts.models import Jurisdiction
 from accounts.validators import validate_credit_code
@@ -561,7 +561,7 @@ class AuditItem(models.Model):
         REQUESTED = "requested", _("Evidence requested")
         ANSWERED = "answered", _("Answered, awaiting the decision")
         UPHELD = "upheld", _("Upheld")
-        REJECTED = "rejected", _("Rejected")
+        REJECTED = "rejected", pgettext_lazy("audit", "Rejected")
 
     class Reason(models.TextChoices):
         RANDOM = "random", _("Drawn at random")
@@ -634,3 +634,8 @@ class AuditItem(models.Model):
     def reason_labels(self) -> list[str]:
         labels = dict(self.Reason.choices)
         return [str(labels.get(code, code)) for code in self.reasons]
+
+    @property
+    def reasons_text(self) -> str:
+        """Why it was chosen, as one line in the reader's language."""
+        return gettext("; ").join(self.reason_labels())

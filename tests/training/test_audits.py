@@ -640,3 +640,31 @@ def test_the_managers_hours_page_does_not_query_per_audit(
     with django_assert_max_num_queries(few):
         page = client.get(url)
     assert len(page.context["audit_items"]) == 31
+
+
+def test_a_record_the_provider_reported_meanwhile_is_upheld_at_the_deadline(world):
+    item = f.audit_item(world)
+    # The provider's report replaced the manager's own record of the course (training.imports).
+    StudyRecord.objects.filter(pk=item.record_id).update(source="provider", status="verified")
+    assert audits.audits_expire(today=item.due_on + dt.timedelta(days=1)) == 1
+    item.refresh_from_db()
+    assert (item.status, item.expired, item.decided_by) == ("upheld", False, None)
+    assert item.record.status == "verified" and hours(world.manager) == 4
+    assert not Notice.objects.filter(kind="audit_rejected").exists()
+
+
+def test_the_migration_hashes_the_certificates_stored_before(world):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("training.migrations.0010_sampled_audits")
+    record = f.self_record(world.manager, on=dt.date(YEAR, 3, 1))
+    missing = f.self_record(world.manager, on=dt.date(YEAR, 3, 2))
+    expected = record.certificate_sha256
+    StudyRecord.objects.update(certificate_sha256="")
+    missing.certificate.storage.delete(missing.certificate.name)
+    migration.backfill_certificate_hashes(apps, None)
+    record.refresh_from_db()
+    missing.refresh_from_db()
+    assert (record.certificate_sha256, missing.certificate_sha256) == (expected, "")
