@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from encrypted_fields.fields import EncryptedCharField
@@ -128,6 +130,10 @@ class Firm(models.Model):
         verbose_name = _("property-service firm")
         verbose_name_plural = _("property-service firms")
         ordering = ["name"]
+        indexes = [
+            # Searches of "name contains …" (icontains: UPPER(name) LIKE '%…%') in the admin.
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="firm_name_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -301,7 +307,12 @@ class ManagerProfile(models.Model):
         verbose_name = _("property manager")
         verbose_name_plural = _("property managers")
         ordering = ["real_name", "pk"]
-        indexes = [models.Index(fields=["real_name"], name="manager_real_name_idx")]
+        indexes = [
+            models.Index(fields=["real_name"], name="manager_real_name_idx"),
+            # Searches of "name contains …" (icontains: UPPER(real_name) LIKE '%…%'): the
+            # bureau's lists of a whole province.
+            GinIndex(OpClass(Upper("real_name"), name="gin_trgm_ops"), name="manager_name_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.real_name

@@ -116,13 +116,18 @@ def csv_text(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> str:
 # --- xlsx -----------------------------------------------------------------------------------------
 
 
-def _xlsx_cell(sheet, value: Any, *, font: Font | None = None) -> WriteOnlyCell:
+def _xlsx_cell(sheet, value: Any, *, font: Font | None = None) -> WriteOnlyCell | Any:
     value = _plain(value)
     text = isinstance(value, str)
     if text:
         # XML 1.0 cannot hold most control characters (openpyxl refuses them); Excel caps a
         # cell's length. Tab, line feed and carriage return are allowed and kept.
         value = ILLEGAL_CHARACTERS_RE.sub("", value)[:_MAX_CELL_CHARS]
+    if font is None and not is_risky(value):
+        # A plain value is stored as it is: numbers as numbers, text as text (openpyxl makes
+        # only text starting with "=" a formula, and that is risky). A cell object for every
+        # value costs openpyxl an exception per cell (it tries it as a value first).
+        return value
     cell = WriteOnlyCell(sheet, value=value)
     if text:
         # openpyxl makes any text starting with "=" a formula; text is text.

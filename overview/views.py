@@ -16,6 +16,7 @@ from registry.models import RegistryStatus
 from registry.selectors import (
     conduct_record_list_for,
     credit_record_for,
+    credit_summary_for,
     current_filing_year,
     manager_years,
     sees_all_reasons,
@@ -40,8 +41,15 @@ def manager_dashboard(request):
     profile = roles_of(request.user).manager_profile
     # The year being filed (last year's in the first quarter, until its deadline): the same
     # default as the hours and filing pages (`current_filing_year`); ?year= switches.
-    in_view = current_filing_year(manager=profile, today=timezone.localdate())
+    today = timezone.localdate()
+    in_view = current_filing_year(manager=profile, today=today)
     year = _year_asked(request, in_view)
+    # The current employment and the offers waiting for him, in one query.
+    employments = list(
+        accounts_selectors.employment_list_for(user=request.user).filter(
+            status__in=[Employment.Status.ACTIVE, Employment.Status.OFFERED]
+        )
+    )
     return render(
         request,
         "overview/manager_dashboard.html",
@@ -50,16 +58,15 @@ def manager_dashboard(request):
             "year": year,
             "years": sorted(manager_years(manager=profile) | {in_view, year}, reverse=True),
             "compliance": compliance_for(manager=profile, year=year),
-            "credit": credit_record_for(
+            "credit": credit_summary_for(
                 manager=profile,
                 conduct=conduct_record_list_for(user=request.user),
-                entries=False,
                 full_reasons=True,  # his own
             ),
-            "employment": accounts_selectors.current_employment(manager=profile),
-            "pending_offers": accounts_selectors.employment_list_for(user=request.user).filter(
-                status=Employment.Status.OFFERED
+            "employment": next(
+                (e for e in employments if e.status == Employment.Status.ACTIVE), None
             ),
+            "pending_offers": [e for e in employments if e.status == Employment.Status.OFFERED],
         },
     )
 

@@ -161,6 +161,13 @@ class AnnualFiling(models.Model):
             models.Index(fields=["status", "year"], name="filing_status_year_idx"),
             models.Index(fields=["firm", "status"], name="filing_firm_status_idx"),
             models.Index(fields=["jurisdiction", "status"], name="filing_jurisdiction_status_idx"),
+            # The bureau's list in its order (forwarded first), all of it or of one status: a
+            # province's or prefecture's first page is read from here instead of sorting all
+            # its filings.
+            models.Index(fields=["firm_approved_at", "id"], name="filing_forwarded_idx"),
+            models.Index(
+                fields=["status", "firm_approved_at", "id"], name="filing_status_forwarded_idx"
+            ),
         ]
 
     def __str__(self) -> str:

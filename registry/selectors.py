@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,7 +18,9 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     Func,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -26,17 +29,20 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Cast, ExtractYear, JSONObject, Length
 from django.shortcuts import get_object_or_404
 from django.utils import formats, timezone
 from django.utils.translation import gettext, pgettext
 
 from accounts.access import employed_by, in_jurisdiction, own_manager, scoped
 from accounts.models import (
+    Employment,
     Jurisdiction,
     ManagerProfile,
     User,
 )
 from accounts.roles import Role, roles_of
+from accounts.selectors import current_employment
 from core.jurisdictions import nearest_in
 
 from .filters import FirmQueueFilter
@@ -118,10 +124,16 @@ class Deadline:
         return self.prepare_from <= day <= self.last_day
 
 
-def current_filing_year(*, manager: ManagerProfile, today: dt.date) -> int:
+def current_filing_year(
+    *, manager: ManagerProfile, today: dt.date, deadlines: dict[int, Deadline] | None = None
+) -> int:
     """The year a manager is filing for now: last year's until its deadline has passed (the
-    window is in this year's first quarter), this year's after that."""
-    if today <= deadline_for(manager=manager, year=today.year - 1).last_day:
+    window is in this year's first quarter), this year's after that. `deadlines` (from
+    `deadlines_for`) saves the query when it holds last year's."""
+    previous = (deadlines or {}).get(today.year - 1) or todays_deadlines(
+        manager=manager, today=today
+    )[today.year - 1]
+    if today <= previous.last_day:
         return today.year - 1
     return today.year
 
@@ -150,21 +162,61 @@ class FilingInView:
         return self.window_open and (self.filing is None or self.filing.is_editable)
 
 
-def filing_in_view(*, manager: ManagerProfile, today: dt.date) -> FilingInView:
-    year = current_filing_year(manager=manager, today=today)
+_UNREAD = object()
+
+
+def filing_in_view(
+    *, manager: ManagerProfile, today: dt.date, filing: AnnualFiling | None | object = _UNREAD
+) -> FilingInView:
+    """The banner's facts: the year being filed, its deadline and its filing's status, from
+    `todays_deadlines` (one query per request, shared with the page), or the page's `filing`."""
+    calendar = manager_calendar(manager=manager, today=today)
+    year = current_filing_year(manager=manager, today=today, deadlines=calendar.deadlines)
     return FilingInView(
         year=year,
-        deadline=deadline_for(manager=manager, year=year),
-        filing=AnnualFiling.objects.filter(manager=manager, year=year).first(),
+        deadline=calendar.deadlines[year],
+        filing=calendar.filing_of(manager, year) if filing is _UNREAD else filing,
         today=today,
     )
 
 
+@dataclass(frozen=True)
+class Calendar:
+    """A manager's year facts as his pages need them: last year's and this year's deadlines,
+    the status of each of his filings, and the years he has anything in (the year pickers)."""
+
+    deadlines: dict[int, Deadline]
+    filing_status: dict[int, str]
+    years: set[int]
+
+    def filing_of(self, manager: ManagerProfile, year: int) -> AnnualFiling | None:
+        """The year's filing as far as a banner needs it (its status), or None."""
+        if year not in self.filing_status:
+            return None
+        return AnnualFiling(manager=manager, year=year, status=self.filing_status[year])
+
+
+def manager_calendar(*, manager: ManagerProfile, today: dt.date) -> Calendar:
+    """`Calendar` in one query, read once per request for the request's own manager: kept on
+    his profile object, which lives for that request only (`request_scoped`, set by
+    accounts.backends). The banner, the year in view, the year pickers and the page share it.
+    Any other profile object is read afresh on every call."""
+    if not getattr(manager, "request_scoped", False):
+        return _read_calendar(manager=manager, years={today.year - 1, today.year})
+    memo = manager.__dict__.setdefault("_calendar", {})
+    if today not in memo:
+        memo[today] = _read_calendar(manager=manager, years={today.year - 1, today.year})
+    return memo[today]
+
+
+def todays_deadlines(*, manager: ManagerProfile, today: dt.date) -> dict[int, Deadline]:
+    """Last year's and this year's deadlines (from `manager_calendar`)."""
+    return manager_calendar(manager=manager, today=today).deadlines
+
+
 def manager_years(*, manager: ManagerProfile) -> set[int]:
-    """The years a manager has anything in: a filing or a study record (the year pickers)."""
-    return set(manager.filings.values_list("year", flat=True)) | {
-        d.year for d in manager.study_records.dates("completed_on", "year")
-    }
+    """The years a manager has a filing or a study record in (from `manager_calendar`)."""
+    return manager_calendar(manager=manager, today=timezone.localdate()).years
 
 
 def deadline_for(*, manager: ManagerProfile, year: int) -> Deadline:
@@ -172,6 +224,112 @@ def deadline_for(*, manager: ManagerProfile, year: int) -> Deadline:
         window=window_for(jurisdiction=manager.jurisdiction, year=year),
         extension=FilingExtension.objects.filter(manager=manager, year=year).first(),
     )
+
+
+def deadlines_for(*, manager: ManagerProfile, years: Iterable[int]) -> dict[int, Deadline]:
+    """`deadline_for` of several years at once, in one query: the windows of the manager's
+    jurisdiction and its ancestors and the manager's extensions, for those years. The window and
+    extension objects carry their dates only (what a deadline is made of)."""
+    return _read_calendar(manager=manager, years=years, everything=False).deadlines
+
+
+_COLUMNS = ("k", "y", "a", "b", "depth", "i", "j", "s")
+
+
+def _read_calendar(
+    *, manager: ManagerProfile, years: Iterable[int], everything: bool = True
+) -> Calendar:
+    """One UNION ALL: the windows on the manager's jurisdiction's path and his extensions for
+    `years`, and (`everything`) the year and status of each of his filings and the years of his
+    study records."""
+    years = sorted(set(years))
+    path = manager.jurisdiction.path if manager.jurisdiction_id else ""
+    no_date = Cast(Value(None), output_field=DateField())
+    parts = [
+        nearest_in(FilingWindow.objects.filter(year__in=years), path=path)
+        .order_by()
+        .annotate(
+            k=Value("window"),
+            y=F("year"),
+            a=F("opens_on"),
+            b=F("closes_on"),
+            depth=Length("jurisdiction__path"),
+            i=F("pk"),
+            j=F("jurisdiction_id"),
+            s=Value(""),
+        )
+        .values_list(*_COLUMNS),
+        FilingExtension.objects.filter(manager=manager, year__in=years)
+        .order_by()
+        .annotate(
+            k=Value("extension"),
+            y=F("year"),
+            a=F("until"),
+            b=F("until"),
+            depth=Value(0),
+            i=F("pk"),
+            j=F("manager_id"),
+            s=Value(""),
+        )
+        .values_list(*_COLUMNS),
+    ]
+    if everything:
+        parts.append(
+            AnnualFiling.objects.filter(manager=manager)
+            .order_by()
+            .annotate(
+                k=Value("filing"),
+                y=F("year"),
+                a=no_date,
+                b=no_date,
+                depth=Value(0),
+                i=F("pk"),
+                j=F("manager_id"),
+                s=F("status"),
+            )
+            .values_list(*_COLUMNS)
+        )
+        parts.append(
+            manager.study_records.order_by()
+            .annotate(
+                k=Value("studied"),
+                y=Cast(ExtractYear("completed_on"), output_field=IntegerField()),
+                a=no_date,
+                b=no_date,
+                depth=Value(0),
+                i=Value(0),
+                j=F("manager_id"),
+                s=Value(""),
+            )
+            .values_list(*_COLUMNS)
+            .distinct()
+        )
+    found_windows: dict[int, tuple[int, Window]] = {}
+    found_extensions: dict[int, FilingExtension] = {}
+    statuses: dict[int, str] = {}
+    active_years: set[int] = set()
+    for kind, year, first, last, depth, pk, owner, status in parts[0].union(*parts[1:], all=True):
+        if kind == "extension":
+            found_extensions[year] = FilingExtension(pk=pk, manager=manager, year=year, until=first)
+        elif kind == "window":
+            if year not in found_windows or depth > found_windows[year][0]:  # the nearest
+                source = FilingWindow(
+                    pk=pk, jurisdiction_id=owner, year=year, opens_on=first, closes_on=last
+                )
+                window = Window(year=year, opens_on=first, closes_on=last, source=source)
+                found_windows[year] = (depth, window)
+        else:
+            active_years.add(int(year))
+            if kind == "filing":
+                statuses[int(year)] = status
+    deadlines = {
+        year: Deadline(
+            window=found_windows[year][1] if year in found_windows else default_window(year),
+            extension=found_extensions.get(year),
+        )
+        for year in years
+    }
+    return Calendar(deadlines=deadlines, filing_status=statuses, years=active_years)
 
 
 # --- filings ---------------------------------------------------------------------------------
@@ -256,24 +414,67 @@ def reusable_proofs(*, filing: AnnualFiling, exclude_in_use: bool = True) -> dic
     }
 
 
+def _detail_prefetches() -> list[Prefetch]:
+    """A filing's proofs (history included) and events, as the filing pages show them."""
+    return [
+        Prefetch(
+            "proofs",
+            queryset=FilingProof.objects.select_related("uploaded_by").order_by(
+                "kind", "-uploaded_at", "-pk"
+            ),
+        ),
+        Prefetch(
+            "events",
+            queryset=ReviewEvent.objects.select_related("actor").order_by("created_at", "pk"),
+        ),
+    ]
+
+
 def filing_detail(filing: AnnualFiling) -> AnnualFiling:
     """The filing with its current proofs, all proofs (history) and events, in three queries."""
     return (
-        AnnualFiling.objects.select_related("manager", "firm", "jurisdiction")
-        .prefetch_related(
-            Prefetch(
-                "proofs",
-                queryset=FilingProof.objects.select_related("uploaded_by").order_by(
-                    "kind", "-uploaded_at", "-pk"
-                ),
-            ),
-            Prefetch(
-                "events",
-                queryset=ReviewEvent.objects.select_related("actor").order_by("created_at", "pk"),
-            ),
+        AnnualFiling.objects.select_related(
+            "manager", "manager__jurisdiction", "firm", "jurisdiction"
         )
+        .prefetch_related(*_detail_prefetches())
         .get(pk=filing.pk)
     )
+
+
+@dataclass(frozen=True)
+class ManagerFilings:
+    """What the manager's filing page shows: every filing of his (newest year first), each with
+    its proofs and events, and his current employment."""
+
+    filings: list[AnnualFiling]
+    employment: Employment | None
+
+    def of_year(self, year: int) -> AnnualFiling | None:
+        return next((f for f in self.filings if f.year == year), None)
+
+
+def manager_filings(*, manager: ManagerProfile) -> ManagerFilings:
+    """The manager's filings with their proofs and events (as `filing_detail`), and his current
+    employment joined to them (at most one is current): three queries, four when he has no
+    filing yet."""
+    current = FilteredRelation(
+        "manager__employments",
+        condition=Q(manager__employments__status=Employment.Status.ACTIVE),
+    )
+    filings = list(
+        AnnualFiling.objects.filter(manager=manager)
+        .annotate(current_employment=current)
+        .select_related("firm", "jurisdiction", "current_employment__firm__jurisdiction")
+        .prefetch_related(*_detail_prefetches())
+        .order_by("-year")
+    )
+    for filing in filings:
+        filing.manager = manager
+    if filings:
+        employment = filings[0].current_employment
+    else:
+        employment = current_employment(manager=manager)
+    return ManagerFilings(filings=filings, employment=employment)
 
 
 def current_proofs(filing: AnnualFiling) -> dict[str, FilingProof]:
@@ -297,9 +498,24 @@ def proof_get_for(*, user: User, pk: int) -> FilingProof:
 
 
 def firm_queue(*, user: User, status: str = "", search: str = "") -> QuerySet[AnnualFiling]:
-    """The firm's filings (default: those awaiting it), with what the list shows, one query;
-    narrowed by `FirmQueueFilter` (the page's filter)."""
-    qs = filing_list_for(user=user).order_by("submitted_at", "pk")
+    """The firm's filings (default: those awaiting it), with what the list shows, one query:
+    only the columns the list shows, and the manager's name and number (no snapshot to decode,
+    no ID number to decrypt, fewer joins to plan); narrowed by `FirmQueueFilter` (the page's
+    filter)."""
+    qs = (
+        filing_list_for(user=user)
+        .select_related(None)
+        .select_related("manager")
+        .only(
+            "year",
+            "status",
+            "submitted_at",
+            "manager_id",
+            "manager__real_name",
+            "manager__registration_number",
+        )
+        .order_by("submitted_at", "pk")
+    )
     return FirmQueueFilter({"status": status or "all", "q": search}, queryset=qs).qs
 
 
@@ -472,6 +688,59 @@ def credit_record_for(
         else [],
         conduct=list(conduct.filter(manager=manager).order_by("-occurred_on", "-pk")),
     )
+
+
+@dataclass(frozen=True)
+class CreditSummary:
+    """What an overview shows of a credit record: the latest status and how many conduct
+    records the reader may see."""
+
+    latest: RegistryStatus | None
+    conduct_count: int
+
+
+def credit_summary_for(
+    *, manager: ManagerProfile, conduct: QuerySet[ConductRecord], full_reasons: bool = False
+) -> CreditSummary:
+    """The latest decided year's status, with what the reader may see of its reasons (as in
+    `credit_record_for`), and the number of the manager's records of `conduct` (scoped to the
+    reader): one query, where `credit_record_for` needs two."""
+    latest = RegistryStatus.objects.filter(manager=OuterRef("pk")).order_by("-year")
+    fields = {"pk": F("pk"), "year": F("year"), "status": F("status"), "reasons": F("reasons")}
+    if not full_reasons:
+        latest = with_disclosed_reasons(latest)
+        fields.update(public_reasons=F("public_reasons"), ask_bureau=F("ask_bureau"))
+    counted = (
+        conduct.filter(manager=OuterRef("pk"))
+        .order_by()
+        .values("manager")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    row = (
+        ManagerProfile.objects.filter(pk=manager.pk)
+        .annotate(
+            latest_status=Subquery(latest.values(json=JSONObject(**fields))[:1]),
+            conduct_count=Subquery(counted),
+        )
+        .values("latest_status", "conduct_count")
+        .get()
+    )
+    status = None
+    if row["latest_status"]:
+        data = row["latest_status"]
+        status = RegistryStatus(
+            pk=data["pk"],
+            manager=manager,
+            year=data["year"],
+            status=data["status"],
+            reasons=data["reasons"],
+        )
+        if not full_reasons:
+            status.public_reasons = data["public_reasons"]
+            status.ask_bureau = data["ask_bureau"]
+        _disclose([status], full_reasons=full_reasons)
+    return CreditSummary(latest=status, conduct_count=row["conduct_count"] or 0)
 
 
 def public_credit_record(*, manager: ManagerProfile) -> CreditRecord:

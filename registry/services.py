@@ -384,14 +384,29 @@ def filing_proof_use_transcript(*, actor: User, filing: AnnualFiling) -> FilingP
     )
 
 
-def filing_submission_errors(*, filing: AnnualFiling, today: dt.date) -> list[str]:
-    """Everything that stops the filing from being submitted today; empty when nothing does."""
+#: "Not given": `filing_submission_errors` then reads the current employment itself.
+_UNREAD = object()
+
+
+def filing_submission_errors(
+    *,
+    filing: AnnualFiling,
+    today: dt.date,
+    deadline: selectors.Deadline | None = None,
+    employment: Employment | None | object = _UNREAD,
+) -> list[str]:
+    """Everything that stops the filing from being submitted today; empty when nothing does.
+    A page that has already read the deadline, the current employment (None: none) or the
+    filing's proofs (prefetched) passes them in and saves their queries."""
     errors: list[str] = []
     manager = filing.manager
-    deadline = selectors.deadline_for(manager=manager, year=filing.year)
+    if deadline is None:
+        deadline = selectors.deadline_for(manager=manager, year=filing.year)
     if not deadline.allows(today):
         errors.append(str(_window_error(deadline, today).messages[0]))
-    if current_employment(manager=manager) is None:
+    if employment is _UNREAD:
+        employment = current_employment(manager=manager)
+    if employment is None:
         errors.append(
             str(
                 _(
@@ -400,11 +415,14 @@ def filing_submission_errors(*, filing: AnnualFiling, today: dt.date) -> list[st
                 )
             )
         )
-    have = set(
-        FilingProof.objects.filter(filing=filing, replaced_at__isnull=True).values_list(
-            "kind", flat=True
+    if "proofs" in getattr(filing, "_prefetched_objects_cache", {}):
+        have = set(selectors.current_proofs(filing))
+    else:
+        have = set(
+            FilingProof.objects.filter(filing=filing, replaced_at__isnull=True).values_list(
+                "kind", flat=True
+            )
         )
-    )
     for kind in FilingProof.Kind:
         if kind.value not in have:
             errors.append(str(_("Missing proof: %(kind)s.") % {"kind": kind.label}))

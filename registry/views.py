@@ -67,33 +67,48 @@ def my_filing(request):
     """The manager's filing of a year (default: the one being filed now), with its checklist."""
     manager = roles_of(request.user).manager_profile
     today = timezone.localdate()
-    current = selectors.current_filing_year(manager=manager, today=today)
     try:
-        year = int(request.GET.get("year", current))
+        asked = int(request.GET.get("year", ""))
     except ValueError:
-        year = current
-    if not 2000 <= year <= today.year + 1:
-        year = current
-    filing = selectors.filing_of(manager=manager, year=year)
-    deadline = selectors.deadline_for(manager=manager, year=year)
+        asked = None
+    if asked is not None and not 2000 <= asked <= today.year + 1:
+        asked = None
+    # Last year's and this year's deadlines (which year is being filed now) in one query, shared
+    # with the banner; another year's only when asked for. The filings with their proofs and
+    # events and the current employment in three.
+    deadlines = selectors.todays_deadlines(manager=manager, today=today)
+    current = selectors.current_filing_year(manager=manager, today=today, deadlines=deadlines)
+    year = asked or current
+    if year not in deadlines:
+        deadlines = selectors.deadlines_for(manager=manager, years={year})
+    mine = selectors.manager_filings(manager=manager)
+    filing = mine.of_year(year)
+    deadline = deadlines[year]
+    request.filing_in_view = selectors.filing_in_view(
+        manager=manager, today=today, filing=mine.of_year(current)
+    )
     context = {
         "year": year,
-        "years": sorted(selectors.manager_years(manager=manager) | {current, year}, reverse=True),
+        "years": sorted(
+            selectors.manager_calendar(manager=manager, today=today).years | {current, year},
+            reverse=True,
+        ),
         "deadline": deadline,
         "window_open": deadline.allows(today),
         "can_start": deadline.allows_preparing(today),
-        "employment": current_employment(manager=manager),
+        "employment": mine.employment,
         "filing": None,
     }
     if filing is not None:
-        filing = selectors.filing_detail(filing)
         proofs = selectors.current_proofs(filing)
         context.update(
             filing=filing,
             checklist=[(kind, proofs.get(kind.value)) for kind in FilingProof.Kind],
             old_proofs=[p for p in filing.proofs.all() if p.replaced_at is not None],
             problems=(
-                services.filing_submission_errors(filing=filing, today=today)
+                services.filing_submission_errors(
+                    filing=filing, today=today, deadline=deadline, employment=mine.employment
+                )
                 if filing.is_editable
                 else []
             ),

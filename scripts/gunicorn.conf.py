@@ -21,7 +21,10 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 30
 keepalive = 5
 # Workers are replaced now and then so that a slow leak never grows without bound.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
+# (0: never; the performance scripts measure without replacements.)
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 5000)
+if os.environ.get("GUNICORN_MAX_REQUESTS") == "0":
+    max_requests = 0
 max_requests_jitter = max_requests // 10
 # The heartbeat file of each worker in memory, not on disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None

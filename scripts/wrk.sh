@@ -5,7 +5,8 @@
 #   bash scripts/wrk.sh [demo|scale] [seconds per URL, default 20]
 #
 # demo: the database of `make run` with its demo data (manager1@demo.example.cn);
-# scale: seed_scale's province (scripts/loadtest.sh builds it), the first manager it lists.
+# scale: seed_scale's province (scripts/loadtest.sh builds it), the first manager it lists (or
+# WRK_EMAIL).
 # Prints `WRK <url> <req/s> <p50 ms> <p99 ms>` lines. Stops what it started.
 . "$(dirname "$0")/perf_lib.sh"
 
@@ -18,8 +19,9 @@ services_up
 cd "$ROOT"
 if [ "$DATA" = scale ]; then
     use_scale_database
-    EMAIL="$(DEBUG=true "$PY" manage.py seed_scale --print-accounts 2>/dev/null | awk '$1=="manager"{print $2; exit}')"
-    PASSWORD="$(DEBUG=true "$PY" manage.py seed_scale --print-accounts 2>/dev/null | awk '$1=="password"{print $2; exit}')"
+    ACCOUNTS="$(DEBUG=true "$PY" manage.py seed_scale --print-accounts 2>/dev/null)"
+    EMAIL="${WRK_EMAIL:-$(awk '$1=="manager" && !found {print $2; found=1}' <<<"$ACCOUNTS")}"
+    PASSWORD="$(awk '$1=="password" {print $2}' <<<"$ACCOUNTS")"
     [ -n "$EMAIL" ] || die "No scale data: run make loadtest (or manage.py seed_scale) first"
 else
     DEBUG=true "$PY" manage.py migrate --noinput -v 0

@@ -10,18 +10,21 @@ from decimal import Decimal
 from django.db.models import (
     Case,
     Count,
+    DateTimeField,
     DecimalField,
     Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Cast, Coalesce, ExtractYear, Greatest
 from django.shortcuts import get_object_or_404
 
 from accounts.access import employed_by, employing_firm, in_jurisdiction, own_manager, scoped
@@ -73,6 +76,33 @@ def locked_study_years(
     if years is not None:
         qs = qs.filter(year__in=list(years))
     return dict(qs.values_list("year", "locked_at"))
+
+
+def study_years_and_locks(*, manager_id: int) -> tuple[set[int], dict[int, dt.datetime]]:
+    """The years the manager has study records in (the year picker) and his years frozen by a
+    submitted filing with when each was locked: one query for the hours page."""
+    no_time = Cast(Value(None), output_field=DateTimeField())
+    studied = (
+        StudyRecord.objects.filter(manager_id=manager_id)
+        .order_by()
+        .annotate(y=Cast(ExtractYear("completed_on"), output_field=IntegerField()), t=no_time)
+        .values_list("y", "t")
+        .distinct()
+    )
+    locked = (
+        LockedStudyYear.objects.filter(manager_id=manager_id)
+        .order_by()
+        .annotate(y=F("year"), t=F("locked_at"))
+        .values_list("y", "t")
+    )
+    years: set[int] = set()
+    locks: dict[int, dt.datetime] = {}
+    for year, locked_at in studied.union(locked, all=True):
+        if locked_at is None:
+            years.add(year)
+        else:
+            locks[year] = locked_at
+    return years, locks
 
 
 # --- compliance ------------------------------------------------------------------------------
@@ -132,30 +162,63 @@ def _cycle_start(rule: HoursRule | None, year: int) -> int | None:
     return year - rule.cycle_years + 1
 
 
+def _hours_of_each(condition: Q) -> Coalesce:
+    """The counted hours of the manager of each row under `condition`, as a subquery (an index
+    lookup per manager: record_manager_date_idx)."""
+    total = (
+        StudyRecord.objects.filter(condition, counting_records(), manager=OuterRef("pk"))
+        .order_by()
+        .values("manager")
+        .annotate(total=Sum("hours"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=_DEC), ZERO, output_field=_DEC)
+
+
 def with_compliance(
-    managers: QuerySet[ManagerProfile], *, rule: HoursRule | None, year: int
+    managers: QuerySet[ManagerProfile],
+    *,
+    rule: HoursRule | None,
+    year: int,
+    per_row: bool = False,
 ) -> QuerySet[ManagerProfile]:
     """Annotate managers with hours_year, hours_cycle, needed_year, needed_cycle, hours_needed
     and compliant for the year under `rule`: the one computation of compliance, in SQL, from
-    verified, passed records only. All managers given must fall under the same rule."""
+    verified, passed records only. All managers given must fall under the same rule.
+
+    The hours are summed by one grouped join (the jobs over whole jurisdictions), or with
+    `per_row` by a subquery per manager: a page of a long list sorted by name then sums the
+    fifty managers it shows, not all of them."""
     start = _cycle_start(rule, year) or year
-    counted = _prefixed(counting_records())
-    in_year = Q(study_records__completed_on__year=year) & counted
-    in_cycle = (
-        Q(study_records__completed_on__year__gte=start, study_records__completed_on__year__lte=year)
-        & counted
-    )
+    if per_row:
+        sums = {
+            "hours_year": _hours_of_each(Q(completed_on__year=year)),
+            "hours_cycle": _hours_of_each(
+                Q(completed_on__year__gte=start, completed_on__year__lte=year)
+            ),
+        }
+    else:
+        counted = _prefixed(counting_records())
+        in_year = Q(study_records__completed_on__year=year) & counted
+        in_cycle = (
+            Q(
+                study_records__completed_on__year__gte=start,
+                study_records__completed_on__year__lte=year,
+            )
+            & counted
+        )
+        sums = {
+            "hours_year": Coalesce(
+                Sum("study_records__hours", filter=in_year), ZERO, output_field=_DEC
+            ),
+            "hours_cycle": Coalesce(
+                Sum("study_records__hours", filter=in_cycle), ZERO, output_field=_DEC
+            ),
+        }
     req_year = rule.annual_minimum if rule else None
     req_cycle = rule.cycle_minimum if rule else None
     qs = (
-        managers.annotate(
-            hours_year=Coalesce(
-                Sum("study_records__hours", filter=in_year), ZERO, output_field=_DEC
-            ),
-            hours_cycle=Coalesce(
-                Sum("study_records__hours", filter=in_cycle), ZERO, output_field=_DEC
-            ),
-        )
+        managers.annotate(**sums)
         .annotate(
             needed_year=_needed(F("hours_year"), req_year),
             needed_cycle=_needed(F("hours_cycle"), req_cycle),
@@ -167,42 +230,116 @@ def with_compliance(
     return qs.annotate(compliant=Case(When(hours_needed=0, then=Value(True)), default=Value(False)))
 
 
+def _rule_with_sums(*, manager: ManagerProfile, year: int) -> HoursRule | None:
+    """`hours_rule_for` annotated with the manager's counted hours of `year` (hours_year) and
+    of the rule's cycle ending in `year` (hours_cycle): one query."""
+    if manager.jurisdiction is None:
+        return None
+
+    def total(condition: Q) -> Subquery:
+        return Subquery(
+            StudyRecord.objects.filter(condition, counting_records(), manager=manager)
+            .order_by()
+            .values("manager")
+            .annotate(total=Sum("hours"))
+            .values("total")[:1],
+            output_field=_DEC,
+        )
+
+    return (
+        nearest_in(
+            HoursRule.objects.filter(year=year).select_related("jurisdiction"),
+            path=manager.jurisdiction.path,
+        )
+        .annotate(
+            hours_year=total(Q(completed_on__year=year)),
+            hours_cycle=total(
+                Q(
+                    completed_on__year__gte=year - OuterRef("cycle_years") + 1,
+                    completed_on__year__lte=year,
+                )
+            ),
+        )
+        .first()
+    )
+
+
 def compliance_for(*, manager: ManagerProfile, year: int) -> Compliance:
-    """Hours counted, required and still needed for a manager and a year, and the rule applied."""
-    rule = hours_rule_for(jurisdiction=manager.jurisdiction, year=year)
-    fields = (
-        "hours_year",
-        "hours_cycle",
-        "needed_year",
-        "needed_cycle",
-        "hours_needed",
-        "compliant",
+    """Hours counted, required and still needed for a manager and a year, and the rule applied.
+
+    One manager's figures: the sums are one aggregate over his records (the conditions of
+    `with_compliance`), and what is still needed follows from them by `with_compliance`'s
+    arithmetic, done here in Python (`_needed_value`), since the database would only be asked
+    to subtract two numbers. (Compiling `with_compliance`'s expressions for a single row cost
+    more than the rest of a manager's overview.)"""
+    # The rule in force, with the manager's sums of the year and of the rule's cycle as
+    # subqueries of the same query; without a rule (rare), one aggregate of his records.
+    rule = _rule_with_sums(manager=manager, year=year)
+    if rule is not None:
+        sums = {"hours_year": rule.hours_year, "hours_cycle": rule.hours_cycle}
+        if rule.cycle_minimum is None:
+            sums["hours_cycle"] = rule.hours_year
+    else:
+        sums = StudyRecord.objects.filter(counting_records(), manager=manager).aggregate(
+            hours_year=Sum("hours", filter=Q(completed_on__year=year)),
+            hours_cycle=Sum("hours", filter=Q(completed_on__year=year)),
+        )
+    hours_year = ZERO if sums["hours_year"] is None else sums["hours_year"]
+    hours_cycle = ZERO if sums["hours_cycle"] is None else sums["hours_cycle"]
+    needed_year = _needed_value(hours_year, rule.annual_minimum if rule else None)
+    needed_cycle = _needed_value(hours_cycle, rule.cycle_minimum if rule else None)
+    hours_needed = max(needed_year, needed_cycle)
+    return Compliance(
+        year=year,
+        rule=rule,
+        hours_year=hours_year,
+        hours_cycle=hours_cycle,
+        needed_year=needed_year,
+        needed_cycle=needed_cycle,
+        hours_needed=hours_needed,
+        compliant=rule is not None and hours_needed == 0,
     )
-    row = (
-        with_compliance(ManagerProfile.objects.filter(pk=manager.pk), rule=rule, year=year)
-        .values(*fields)
-        .get()
-    )
-    return Compliance(year=year, rule=rule, **row)
 
 
 def firm_compliance(
-    *, firm: Firm, year: int, status: str = "", order: str = "name", search: str = ""
+    *,
+    firm: Firm,
+    year: int,
+    status: str = "",
+    order: str = "name",
+    search: str = "",
+    whole: bool = False,
 ) -> tuple[QuerySet[ManagerProfile], HoursRule | None]:
     """Every current manager of the firm with the compliance figures for the year, in one query
     (the firm's managers share the firm's jurisdiction, hence one rule); narrowed and ordered
-    by `ComplianceFilter` (the page's filter)."""
+    by `ComplianceFilter` (the page's filter). The ID numbers are not read (nothing shows them).
+
+    A page sorted by name sums only its own managers (`with_compliance`'s `per_row`); sorted or
+    filtered by the figures, or `whole` (the export), the list needs every manager's sums, which
+    one grouped join computes fastest."""
     rule = hours_rule_for(jurisdiction=firm.jurisdiction, year=year)
+    order = order or "name"
     qs = with_compliance(
-        ManagerProfile.objects.filter(employed_by(firm)), rule=rule, year=year
+        ManagerProfile.objects.filter(employed_by(firm)).defer("id_number", "id_number_hash"),
+        rule=rule,
+        year=year,
+        per_row=not whole and order == "name" and status not in ("compliant", "short"),
     ).order_by("real_name", "pk")
-    data = {"status": status, "order": order or "name", "q": search}
+    data = {"status": status, "order": order, "q": search}
     return ComplianceFilter(data, queryset=qs).qs, rule
 
 
 def _prefixed(q: Q) -> Q:
     """The same (flat) condition on the `study_records` relation."""
     return Q(**{f"study_records__{key}": value for key, value in q.children})
+
+
+def _needed_value(hours: Decimal, required: Decimal | None) -> Decimal:
+    """`_needed` for one manager's numbers: what is still missing, never below zero (PostgreSQL
+    and Python decimals keep the same places in a subtraction and in GREATEST/max)."""
+    if required is None:
+        return ZERO
+    return max(required - hours, ZERO)
 
 
 def _needed(hours, required: Decimal | None):

@@ -53,8 +53,8 @@ def study_hours(request):
         selectors.study_record_list_for(user=request.user).filter(completed_on__year=year)
     )
     # A submitted filing freezes its year: those records show locked, not 修改/删除 that the
-    # service would refuse on saving. One query for the page, flags on each row.
-    locked = selectors.locked_study_years(manager_id=manager.pk, years={year})
+    # service would refuse on saving. The locks and the years of the picker in one query.
+    studied, locked = selectors.study_years_and_locks(manager_id=manager.pk)
     # The audits of the manager (open ones of any year, decided ones of this year): one query.
     audit_items = list(
         selectors.audit_item_list_for(user=request.user)
@@ -68,16 +68,7 @@ def study_hours(request):
         record.can_change = (
             record.own_and_undecided and record.locked_at is None and record.audit_item is None
         )
-    years = sorted(
-        {
-            d.year
-            for d in selectors.study_record_list_for(user=request.user).dates(
-                "completed_on", "year"
-            )
-        }
-        | {timezone.localdate().year, in_view, year},
-        reverse=True,
-    )
+    years = sorted(studied | {timezone.localdate().year, in_view, year}, reverse=True)
     return render(
         request,
         "training/study_hours.html",
@@ -181,13 +172,20 @@ def transcript_pdf(request, year):
 # --- firm ----------------------------------------------------------------------------------------
 
 
-def _compliance_query(request):
+def _compliance_query(request, *, whole: bool = False):
     firm = roles_of(request.user).firm
     filters = ComplianceFilter(request.GET or None)
     year = filters.year_of(default=timezone.localdate().year)
-    managers, rule = selectors.firm_compliance(firm=firm, year=year)
-    filters.queryset = managers
-    return firm, filters.form, year, filters.qs, rule
+    data = filters.form.cleaned_data if filters.is_bound and filters.form.is_valid() else {}
+    managers, rule = selectors.firm_compliance(
+        firm=firm,
+        year=year,
+        status=data.get("status") or "",
+        order=data.get("order") or "name",
+        search=data.get("q") or "",
+        whole=whole,
+    )
+    return firm, filters.form, year, managers, rule
 
 
 @firm_required
@@ -212,7 +210,7 @@ def firm_compliance(request):
 
 @firm_required
 def firm_compliance_export(request):
-    firm, form, year, managers, rule = _compliance_query(request)
+    firm, form, year, managers, rule = _compliance_query(request, whole=True)
     header = [
         "姓名",
         "执业登记号",
@@ -225,18 +223,24 @@ def firm_compliance_export(request):
     ]
     req_year = float(rule.annual_minimum) if rule and rule.annual_minimum is not None else None
     req_cycle = float(rule.cycle_minimum) if rule and rule.cycle_minimum is not None else None
+    # Plain values, not model instances: a firm's whole list, read in one pass.
+    values = managers.values_list(
+        "real_name", "registration_number", "hours_year", "hours_cycle", "hours_needed", "compliant"
+    )
     rows = (
         [
-            m.real_name,
-            m.registration_number,
-            float(m.hours_year),
+            real_name,
+            registration_number,
+            float(hours_year),
             req_year,
-            float(m.hours_cycle) if req_cycle is not None else None,
+            float(hours_cycle) if req_cycle is not None else None,
             req_cycle,
-            float(m.hours_needed),
-            ("达标" if m.compliant else "未达标") if rule else "无学时要求",
+            float(hours_needed),
+            ("达标" if compliant else "未达标") if rule else "无学时要求",
         ]
-        for m in managers.iterator(chunk_size=2000)
+        for real_name, registration_number, hours_year, hours_cycle, hours_needed, compliant in (
+            values.iterator(chunk_size=2000)
+        )
     )
     return xlsx_response(f"学时达标-{year}.xlsx", header, rows, sheet_title=f"{year}年学时")
 

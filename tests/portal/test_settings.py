@@ -68,3 +68,42 @@ def test_language_and_time_zone(settings):
     assert [code for code, _ in settings.LANGUAGES] == ["zh-hans", "en"]
     assert settings.TIME_ZONE == "Asia/Shanghai"
     assert settings.USE_TZ is True
+
+
+def test_local_http_relaxes_only_what_it_names():
+    """scripts/run.sh serves plain http on 127.0.0.1 with DEBUG off: cookies without `Secure`,
+    no redirect, no HSTS, through variables; without them a deployment keeps all of it."""
+    script = (
+        "from django.conf import settings as s;"
+        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT,"
+        " s.SECURE_HSTS_SECONDS, s.ACCOUNT_DEFAULT_HTTP_PROTOCOL)"
+    )
+    local = run_manage(
+        "shell",
+        "-c",
+        script,
+        **_production_env(
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            SECURE_SSL_REDIRECT="false",
+            SECURE_HSTS_SECONDS="0",
+            SESSION_COOKIE_SECURE="false",
+            CSRF_COOKIE_SECURE="false",
+            ACCOUNT_DEFAULT_HTTP_PROTOCOL="http",
+        ),
+    )
+    assert local.stdout.split()[-6:] == ["False", "False", "False", "False", "0", "http"]
+    deployed = run_manage("shell", "-c", script, **_production_env())
+    assert deployed.stdout.split()[-6:] == ["False", "True", "True", "True", "31536000", "https"]
+
+
+def test_the_bare_view_is_mounted_only_when_asked_for():
+    script = (
+        "from django.test import Client;"
+        "print(Client(HTTP_HOST='127.0.0.1', headers={'X-Forwarded-Proto': 'https'})"
+        ".get('/__bare__/').status_code)"
+    )
+    env = _production_env(ALLOWED_HOSTS="127.0.0.1")
+    assert run_manage("shell", "-c", script, **env).stdout.split()[-1] == "404"
+    assert run_manage("shell", "-c", script, PORTAL_BARE_VIEW="1", **env).stdout.split()[-1] == (
+        "200"
+    )

@@ -5,9 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import ManagerProfile
 from tests import factories as f
 from training.models import HoursRule, StudyRecord
-from training.selectors import compliance_for, hours_rule_for
+from training.selectors import compliance_for, hours_rule_for, with_compliance
 
 
 @pytest.fixture
@@ -166,3 +167,41 @@ def test_firm_compliance_agrees_with_the_single_computation(world):
     assert [r.pk for r in firm_compliance(firm=world.firm, year=2026, status="compliant")[0]] == [
         others[0].pk
     ]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        None,
+        {"annual_minimum": 24},
+        {"cycle_minimum": 72, "cycle_years": 3},
+        {"annual_minimum": 24, "cycle_minimum": 60, "cycle_years": 2},
+    ],
+)
+def test_one_managers_figures_are_those_of_the_list_computation(world, rule):
+    """compliance_for sums one manager's records and subtracts in Python; with_compliance does
+    both in SQL for lists. Same numbers, to the decimal place, with every kind of rule."""
+    if rule:
+        HoursRule.objects.create(jurisdiction=world.province, year=2026, **rule)
+    managers = f.bulk_managers(5, "EQ", firm=world.firm)
+    hours = ["0.5", "8", "12.5", "24", "40"]
+    for n, manager in enumerate(managers):
+        for year in (2024, 2025, 2026):
+            if n:  # the first has no record at all
+                record(manager, dt.date(year, 3, n), hours[(n + year) % 5])
+        record(manager, dt.date(2026, 5, 1), "9", status="pending")  # not counted
+    fields = ["hours_year", "hours_cycle", "needed_year", "needed_cycle", "hours_needed"]
+    for manager in ManagerProfile.objects.filter(pk__in=[m.pk for m in managers]):
+        single = compliance_for(manager=manager, year=2026)
+        listed = (
+            with_compliance(
+                ManagerProfile.objects.filter(pk=manager.pk),
+                rule=hours_rule_for(jurisdiction=manager.jurisdiction, year=2026),
+                year=2026,
+                per_row=manager.pk % 2 == 0,  # both ways of summing
+            )
+            .values(*fields, "compliant")
+            .get()
+        )
+        assert {k: str(getattr(single, k)) for k in fields} == {k: str(listed[k]) for k in fields}
+        assert single.compliant == listed["compliant"]
