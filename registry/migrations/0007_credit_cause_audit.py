@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0005_notices_move_to_notifications'),
+        ('registry', '0006_bureau_list_indexes'),
     ]
 
     operations = [
