@@ -49,22 +49,24 @@ def study_hours(request):
     manager = roles_of(request.user).manager_profile
     in_view = selectors.study_year_in_view(manager=manager, today=timezone.localdate())
     year = _year(request, default=in_view)
-    records = list(
-        selectors.study_record_list_for(user=request.user).filter(completed_on__year=year)
+    # The year's records, and (for the audit card) those of other years still under an open
+    # audit, each with its audit if it has one: one query.
+    rows = list(
+        selectors.study_record_list_for(user=request.user)
+        .select_related("audit")
+        .filter(Q(completed_on__year=year) | Q(audit__status__in=AuditItem.OPEN))
+    )
+    records = [record for record in rows if record.completed_on.year == year]
+    audit_items = sorted(
+        (record.audit for record in rows if _audit_of(record) is not None),
+        key=lambda item: (item.due_on, item.pk),
     )
     # A submitted filing freezes its year: those records show locked, not 修改/删除 that the
     # service would refuse on saving. The locks and the years of the picker in one query.
     studied, locked = selectors.study_years_and_locks(manager_id=manager.pk)
-    # The audits of the manager (open ones of any year, decided ones of this year): one query.
-    audit_items = list(
-        selectors.audit_item_list_for(user=request.user)
-        .filter(Q(status__in=AuditItem.OPEN) | Q(draw__year=year))
-        .order_by("due_on", "pk")
-    )
-    audit_by_record = {item.record_id: item for item in audit_items}
     for record in records:
         record.locked_at = locked.get(record.completed_on.year)
-        record.audit_item = audit_by_record.get(record.pk)
+        record.audit_item = _audit_of(record)
         record.can_change = (
             record.own_and_undecided and record.locked_at is None and record.audit_item is None
         )
@@ -83,6 +85,13 @@ def study_hours(request):
             "compliance": selectors.compliance_for(manager=manager, year=year),
         },
     )
+
+
+def _audit_of(record: StudyRecord) -> AuditItem | None:
+    try:
+        return record.audit
+    except AuditItem.DoesNotExist:
+        return None
 
 
 @manager_required

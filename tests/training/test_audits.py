@@ -668,3 +668,14 @@ def test_the_migration_hashes_the_certificates_stored_before(world):
     record.refresh_from_db()
     missing.refresh_from_db()
     assert (record.certificate_sha256, missing.certificate_sha256) == (expected, "")
+
+
+def test_an_open_audit_of_another_year_shows_on_the_hours_page(world, as_user):
+    item = f.audit_item(world, on=dt.date(YEAR - 1, 11, 1))
+    html = (
+        as_user(world.manager.user)
+        .get(reverse("training:study_hours") + f"?year={YEAR}")
+        .content.decode()
+    )
+    assert f'data-testid="audit-item-{item.pk}"' in html
+    assert f'data-testid="study-record-{item.record_id}"' not in html  # not in this year's table
