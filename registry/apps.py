@@ -27,10 +27,10 @@ class RegistryConfig(AppConfig):
         from training.audits import audit_rejection_hook_register
 
         from .models import CreditEntry
-        from .status import registry_status_refresh
+        from .status import registry_status_refresh_many
 
         audit_rejection_hook_register(
-            lambda manager, year, actor: registry_status_refresh(
-                manager=manager, year=year, cause=CreditEntry.Cause.AUDIT, actor=actor
+            lambda pairs, actor: registry_status_refresh_many(
+                pairs, cause=CreditEntry.Cause.AUDIT, actor=actor
             )
         )

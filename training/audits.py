@@ -60,19 +60,21 @@ DEFAULT_POLICY = AuditPolicy(
 
 # --- the hook the registry registers ---------------------------------------------------------
 
-_rejection_hooks: list[Callable[[ManagerProfile, int, User | None], None]] = []
+RejectionHook = Callable[[list[tuple[ManagerProfile, int]], User | None], object]
+_rejection_hooks: list[RejectionHook] = []
 
 
-def audit_rejection_hook_register(hook: Callable[[ManagerProfile, int, User | None], None]) -> None:
-    """Called (manager, year, actor) in the transaction of each audit rejection: the registry
-    decides the year's status again (it sits above this app, so it registers at start-up)."""
+def audit_rejection_hook_register(hook: RejectionHook) -> None:
+    """Called with the (manager, year) pairs whose records an audit rejected, and the actor
+    (None: the deadline), in the transaction of the rejection: the registry decides those years'
+    statuses again (it sits above this app, so it registers at start-up)."""
     if hook not in _rejection_hooks:
         _rejection_hooks.append(hook)
 
 
-def _rejected(manager: ManagerProfile, year: int, actor: User | None) -> None:
+def _rejected(pairs: list[tuple[ManagerProfile, int]], actor: User | None) -> None:
     for hook in _rejection_hooks:
-        hook(manager, year, actor)
+        hook(pairs, actor)
 
 
 # --- policy ----------------------------------------------------------------------------------
@@ -387,7 +389,7 @@ def audit_decide(*, actor: User, item: AuditItem, upheld: bool, note: str = "") 
             _reject_record(record, actor=actor, now=now, reason=note)
         notices_create([_decision_notice(locked, record)])
         if not upheld:
-            _rejected(locked.manager, record.completed_on.year, actor)
+            _rejected([(locked.manager, record.completed_on.year)], actor)
     return locked
 
 
@@ -465,33 +467,46 @@ def audits_expire(*, today: dt.date) -> int:
         }
         now = timezone.now()
         notices = []
-        rejected_years: dict[int, set[int]] = defaultdict(set)
-        managers = {}
+        upheld, rejected = [], []
         for item in items:
             record = records[item.record_id]
-            item.decided_at = now
             if record.source == StudyRecord.Source.PROVIDER:
                 # The provider reported the course meanwhile (its report replaced the manager's
                 # own record): that is the evidence; the record is the provider's now.
-                item.status = AuditItem.Status.UPHELD
-                with translation.override(settings.LANGUAGE_CODE):
-                    item.note = gettext("The training provider reported this course.")
+                upheld.append(item.pk)
                 continue
-            item.status = AuditItem.Status.REJECTED
-            item.expired = True
+            rejected.append(item)
+            item.status, item.expired, item.decided_at = AuditItem.Status.REJECTED, True, now
+            notices.append(_decision_notice(item, record))
+        with translation.override(settings.LANGUAGE_CODE):
+            provider_note = gettext("The training provider reported this course.")
+        AuditItem.objects.filter(pk__in=upheld).update(
+            status=AuditItem.Status.UPHELD, decided_at=now, note=provider_note
+        )
+        AuditItem.objects.filter(pk__in=[item.pk for item in rejected]).update(
+            status=AuditItem.Status.REJECTED, expired=True, decided_at=now
+        )
+        # The records, in one statement per deadline (the reason names it).
+        by_due: dict[dt.date, list[int]] = defaultdict(list)
+        for item in rejected:
+            by_due[item.due_on].append(item.record_id)
+        for due_on, record_ids in by_due.items():
             with translation.override(settings.LANGUAGE_CODE):
                 reason = gettext("Audit: no evidence was given by %(date)s.") % {
-                    "date": formats.date_format(item.due_on, "DATE_FORMAT")
+                    "date": formats.date_format(due_on, "DATE_FORMAT")
                 }
-            _reject_record(record, actor=None, now=now, reason=reason)
-            notices.append(_decision_notice(item, record))
-            rejected_years[item.manager_id].add(record.completed_on.year)
-            managers[item.manager_id] = item.manager
-        AuditItem.objects.bulk_update(items, ["status", "expired", "decided_at", "note"])
+            StudyRecord.objects.filter(pk__in=record_ids).update(
+                status=StudyRecord.Status.REJECTED,
+                verified_by=None,
+                verified_at=now,
+                rejection_reason=reason,
+            )
         notices_create(notices)
-        for manager_id, years in rejected_years.items():
-            for year in sorted(years):
-                _rejected(managers[manager_id], year, None)
+        pairs = {
+            (item.manager_id, records[item.record_id].completed_on.year): item.manager
+            for item in rejected
+        }
+        _rejected([(manager, year) for (_id, year), manager in sorted(pairs.items())], None)
     return len(items)
 
 
