@@ -157,3 +157,13 @@ def employment_actions(*, user: User, employment: Employment) -> set[str]:
     if can_end_employment(user=user, employment=employment):
         actions.add("end")
     return actions
+
+
+# --- personal data -----------------------------------------------------------------------------
+
+
+def sees_full_id_numbers(user: User) -> bool:
+    """Whether `user` reads ID numbers in full (bureau staff and administrators, on the rows
+    their scope gives them); everyone else reads them masked (433101********1234)."""
+    roles = roles_of(user)
+    return roles.role in (Role.BUREAU, Role.ADMIN)

@@ -16,9 +16,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 
 from core.errors import DomainError
+from core.exports import XlsxExportAdminMixin
 from core.pagination import EstimatedCountPaginator
 
-from . import selectors
+from . import exports, selectors
+from .access import sees_full_id_numbers
 from .forms import ID_NUMBER_NOT_IN_ADDRESS, IdNumberSearchForm, looks_like_id_number
 from .models import (
     BureauMembership,
@@ -96,6 +98,17 @@ class ReviewOnlyAdminMixin:
 
     def has_change_permission(self, request, obj=None):
         return request.user.is_superuser or roles_of(request.user).role == Role.BUREAU
+
+
+class XlsxExportAdmin(XlsxExportAdminMixin):
+    """An admin list downloadable as .xlsx (core.exports): the columns come from
+    `xlsx_columns(full_ids=...)`, with ID numbers in full for bureau staff and administrators
+    (`access.sees_full_id_numbers`)."""
+
+    xlsx_columns = None
+
+    def get_xlsx_columns(self, request):
+        return self.xlsx_columns(full_ids=sees_full_id_numbers(request.user))
 
 
 class BureauScopedAdmin(admin.ModelAdmin):
@@ -181,7 +194,9 @@ class EmploymentInline(admin.TabularInline):
 
 
 @admin.register(ManagerProfile)
-class ManagerProfileAdmin(BureauScopedAdmin):
+class ManagerProfileAdmin(XlsxExportAdmin, BureauScopedAdmin):
+    xlsx_columns = staticmethod(exports.manager_columns)
+
     list_display = [
         "real_name",
         "registration_number",
@@ -316,7 +331,9 @@ class IdentityLookupAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
 
 
 @admin.register(Firm)
-class FirmAdmin(BureauScopedAdmin):
+class FirmAdmin(XlsxExportAdmin, BureauScopedAdmin):
+    xlsx_columns = staticmethod(exports.firm_columns)
+
     list_display = ["name", "credit_code", "jurisdiction", "contact_person", "contact_phone"]
     list_filter = [JurisdictionListFilter]
     search_fields = ["name", "credit_code"]
@@ -330,7 +347,9 @@ class FirmAdmin(BureauScopedAdmin):
 
 
 @admin.register(Employment)
-class EmploymentAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
+class EmploymentAdmin(XlsxExportAdmin, ReadOnlyAdminMixin, BureauScopedAdmin):
+    xlsx_columns = staticmethod(exports.employment_columns)
+
     list_display = ["manager", "firm", "status", "position", "start_date", "end_date"]
     list_filter = ["status", FirmJurisdictionListFilter]
     search_fields = ["manager__real_name", "manager__registration_number", "firm__name"]

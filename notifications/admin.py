@@ -3,9 +3,9 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import BureauScopedAdmin, ReadOnlyAdminMixin
+from accounts.admin import BureauScopedAdmin, ReadOnlyAdminMixin, XlsxExportAdmin
 
-from . import selectors
+from . import exports, selectors
 from .models import EVENT_PREFIX, Notice
 
 
@@ -25,10 +25,12 @@ class ReminderFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notice)
-class NoticeAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
+class NoticeAdmin(XlsxExportAdmin, ReadOnlyAdminMixin, BureauScopedAdmin):
     """Notices and reminders to the managers and firms of the official's jurisdiction, with
     whether each e-mail and text message went out, how many attempts it took, and the last
     error."""
+
+    xlsx_columns = staticmethod(exports.notice_columns)
 
     list_display = [
         "created_at",

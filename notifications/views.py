@@ -3,13 +3,15 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
-from accounts.roles import Role
+from accounts.roles import Role, roles_of
+from core.exports import xlsx_export
 
-from . import selectors, services
+from . import exports, selectors, services
 from .wording import notice_body, notice_title
 
 _EVERYONE = (Role.MANAGER, Role.FIRM, Role.BUREAU, Role.PROVIDER, Role.ADMIN)
@@ -27,7 +29,27 @@ def notice_list(request):
     return render(
         request,
         "notifications/notice_list.html",
-        {"page": page, "unread": set(unread), "unread_ids": ",".join(map(str, unread))},
+        {
+            "page": page,
+            "unread": set(unread),
+            "unread_ids": ",".join(map(str, unread)),
+            "can_export": roles_of(request.user).role in _EXPORTERS,
+        },
+    )
+
+
+#: Firm reviewers and officials download their notices (a manager reads his on the page).
+_EXPORTERS = (Role.FIRM, Role.BUREAU, Role.ADMIN)
+
+
+@role_required(*_EXPORTERS)
+def notice_export(request):
+    """The user's notices as .xlsx, newest first (core.exports)."""
+    day = timezone.localdate().isoformat()
+    return xlsx_export(
+        _("Notices") + f"-{day}.xlsx",
+        exports.own_notice_columns(),
+        selectors.notice_list_for(user=request.user),
     )
 
 

@@ -3,16 +3,21 @@ manager list with the registry statuses. They read through the apps' selectors o
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors as accounts_selectors
 from accounts.decorators import bureau_required, firm_required, manager_required, role_required
+from accounts.exports import manager_columns
 from accounts.forms import IdNumberSearchForm
 from accounts.models import Employment
 from accounts.roles import Role, roles_of
-from registry.models import RegistryStatus
+from core.exports import Column, xlsx_export
+from registry.models import AnnualFiling, RegistryStatus
 from registry.selectors import (
     conduct_record_list_for,
     credit_record_for,
@@ -25,6 +30,7 @@ from registry.selectors import (
 )
 from training.selectors import compliance_for
 
+from . import dashboard
 from .filters import FirmManagerFilter
 
 
@@ -112,6 +118,40 @@ def firm_managers(request):
     )
 
 
+def _latest_status_text():
+    """The latest registry status as the firm's list shows it (a status abnormal only for
+    reasons kept from the public reads "ask the bureau"), the labels translated once."""
+    labels = {value: str(label) for value, label in RegistryStatus.Status.choices}
+    ask_bureau = gettext("Abnormal — ask the bureau")
+
+    def text(manager) -> str:
+        if not manager.latest_status:
+            return ""
+        label = ask_bureau if manager.latest_status_ask_bureau else labels[manager.latest_status]
+        return f"{manager.latest_status_year} {label}"
+
+    return text
+
+
+@firm_required
+def firm_managers_export(request):
+    """The firm's managers as filtered on screen, as .xlsx (ID numbers masked)."""
+    firm = roles_of(request.user).firm
+    filters = FirmManagerFilter(
+        request.GET or None,
+        queryset=with_latest_status(accounts_selectors.firm_current_managers(firm=firm)),
+    )
+    managers = filters.qs.select_related("jurisdiction")
+    if filters.refused_id_number:
+        managers = managers.none()
+    columns = [
+        *manager_columns(full_ids=False),
+        Column(_("Registry status"), _latest_status_text(), width=20),
+    ]
+    day = timezone.localdate().isoformat()
+    return xlsx_export(gettext("property managers") + f"-{day}.xlsx", columns, managers)
+
+
 @role_required(Role.MANAGER, Role.FIRM, Role.BUREAU, Role.ADMIN)
 def manager_detail(request, pk):
     manager = accounts_selectors.manager_get_for(user=request.user, pk=pk)
@@ -152,5 +192,132 @@ def bureau_dashboard(request):
             "jurisdiction": jurisdiction,
             "counts": counts,
             "statuses": status_counts_for(user=request.user) if jurisdiction else None,
+        },
+    )
+
+
+# --- the bureau's dashboard --------------------------------------------------------------------
+
+
+def _admin_list(name: str, **params) -> str:
+    """The address of an admin list with its filters (the dashboard's links)."""
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return reverse(f"admin:{name}_changelist") + (f"?{query}" if query else "")
+
+
+def _chart_data(board: dashboard.Dashboard) -> dict:
+    """What the charts draw (static/js/dashboard.js), the same figures as the tables."""
+    stage_labels = dict(AnnualFiling.Status.choices)
+    stages = [s for s in dashboard.STAGES if s != "draft"]
+    return {
+        "labels": {
+            **{s: str(stage_labels[s]) for s in stages},
+            "not_submitted": gettext("Not submitted"),
+            "submitted": gettext("Submitted at least once"),
+            "compliance_rate": gettext("Compliance rate"),
+            "abnormal_rate": gettext("Abnormal rate"),
+            "certified_rate": gettext("Certificate-holding rate"),
+            "trained_rate": gettext("Managers trained"),
+        },
+        "stages": stages,
+        "days": {
+            "x": [d["day"].isoformat() for d in board.days],
+            **{s: [d[s] for d in board.days] for s in (*stages, "submitted")},
+        },
+        "areas": {
+            "x": [a.name for a in board.areas],
+            "not_submitted": [a.not_submitted for a in board.areas],
+            **{s: [a.figures[s] for a in board.areas] for s in stages},
+            **{
+                r: [getattr(a, r) for a in board.areas]
+                for r in ("compliance_rate", "abnormal_rate", "certified_rate", "trained_rate")
+            },
+        },
+        "firms": {
+            "x": [f.name for f in board.firms],
+            "not_submitted": [f.not_submitted for f in board.firms],
+            **{s: [f.figures[s] for f in board.firms] for s in stages},
+        },
+    }
+
+
+@bureau_required
+def bureau_statistics(request):
+    """The dashboard of the official's jurisdiction (or an area under it, ?area=) for a year:
+    read-only, from the figures computed each night (overview/dashboard.py)."""
+    today = timezone.localdate()
+    year = _year_asked(request, today.year - 1)
+    area = None
+    if request.GET.get("area", "").isdigit():
+        area = get_object_or_404(
+            dashboard.dashboard_areas_for(user=request.user), pk=int(request.GET["area"])
+        )
+    board = dashboard.dashboard_for(user=request.user, year=year, area=area)
+    shown = board.jurisdiction
+    here = shown.pk if shown is not None else ""
+    filings = "registry_annualfiling"
+    for row in board.areas:
+        place = row.key.pk if row.key is not None else here
+        row.links = {
+            "filings": _admin_list(filings, year__exact=year, county=place),
+            **{
+                s: _admin_list(filings, year__exact=year, status__exact=s, county=place)
+                for s in dashboard.STAGES
+            },
+            "abnormal": _admin_list(
+                "registry_registrystatus", year__exact=year, status__exact="abnormal", county=place
+            ),
+            "training": _admin_list(
+                "training_studyrecord",
+                completed_on__year=year,
+                status__exact="verified",
+                assessment__exact="passed",
+                jurisdiction=place,
+            ),
+            "managers": _admin_list("accounts_managerprofile", jurisdiction=place),
+            "dashboard": f"?year={year}&area={place}" if row.key is not None else "",
+        }
+    for row in board.firms:
+        row.links = {
+            "filings": _admin_list(filings, year__exact=year, firm=row.key),
+            **{
+                s: _admin_list(filings, year__exact=year, status__exact=s, firm=row.key)
+                for s in dashboard.STAGES
+            },
+        }
+    stages = [s for s in dashboard.STAGES if s != "draft"]
+    for row in [*board.areas, *board.firms]:
+        row.stage_cells = [(row.figures[s], row.links[s]) for s in stages]
+    total_links = {
+        "filings": _admin_list(filings, year__exact=year, county=here),
+        **{
+            s: _admin_list(filings, year__exact=year, status__exact=s, county=here)
+            for s in dashboard.STAGES
+        },
+        "abnormal": _admin_list(
+            "registry_registrystatus", year__exact=year, status__exact="abnormal", county=here
+        ),
+        "training": _admin_list(
+            "training_studyrecord",
+            completed_on__year=year,
+            status__exact="verified",
+            assessment__exact="passed",
+            jurisdiction=here,
+        ),
+        "managers": _admin_list("accounts_managerprofile", jurisdiction=here),
+        "firms": _admin_list("accounts_firm", jurisdiction=here),
+    }
+    return render(
+        request,
+        "overview/bureau_statistics.html",
+        {
+            "board": board,
+            "year": year,
+            "years": list(range(today.year, today.year - 5, -1)),
+            "stage_heads": [(AnnualFiling.Status(s).label, total_links[s]) for s in stages],
+            "total_cells": [(board.total.figures[s], total_links[s]) for s in stages],
+            "day_rows": [(d["day"], [d[s] for s in stages], d["submitted"]) for d in board.days],
+            "total_links": total_links,
+            "chart_data": _chart_data(board),
         },
     )

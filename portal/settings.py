@@ -274,6 +274,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "training.sweep_provider_reports",
         "schedule": SWEEP_SECONDS,
     },
+    # The bureau dashboard's figures (overview/dashboard.py), each night after midnight.
+    "overview-dashboard-refresh": {
+        "task": "overview.dashboard_refresh",
+        "schedule": crontab(
+            hour=env.int("DASHBOARD_REFRESH_HOUR", default=0),
+            minute=env.int("DASHBOARD_REFRESH_MINUTE", default=30),
+        ),
+    },
     # Sampled audits: reject what was not answered by its deadline, then the scheduled draws.
     "training-audits-daily": {
         "task": "training.run_audits",

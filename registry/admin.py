@@ -26,6 +26,7 @@ from accounts.admin import (
     ManagerJurisdictionFilter,
     ReadOnlyAdminMixin,
     ReviewOnlyAdminMixin,
+    XlsxExportAdmin,
 )
 from accounts.models import Firm, ManagerProfile
 from accounts.roles import roles_of
@@ -34,7 +35,7 @@ from core.errors import DomainError
 from core.uploads import PrivateFileField
 from training.selectors import compliance_for
 
-from . import selectors, services
+from . import exports, selectors, services
 from .display import snapshot_compliance, snapshot_rows
 from .forms import ReturnForm
 from .models import (
@@ -165,7 +166,9 @@ def _report(model_admin, request, results: list[tuple[AnnualFiling, str | None]]
 
 
 @admin.register(AnnualFiling)
-class AnnualFilingAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
+class AnnualFilingAdmin(XlsxExportAdmin, ReviewOnlyAdminMixin, BureauScopedAdmin):
+    xlsx_columns = staticmethod(exports.filing_columns)  # the "export to Excel" link (core.exports)
+    xlsx_defer = ("snapshot",)
     list_display = [
         "manager_name",
         "year",
@@ -483,11 +486,12 @@ class ConductRecordForm(forms.ModelForm):
 
 
 @admin.register(ConductRecord)
-class ConductRecordAdmin(BureauScopedAdmin):
+class ConductRecordAdmin(XlsxExportAdmin, BureauScopedAdmin):
     """Good and bad conduct records of the jurisdiction's managers. A bad record in force counts
     in the registry status; entering or changing one decides the decided years again. Records
     are ended (an end date), not deleted: the history keeps every change."""
 
+    xlsx_columns = staticmethod(exports.conduct_record_columns)  # "export to Excel"
     form = ConductRecordForm
     list_display = [
         "manager",
@@ -556,9 +560,11 @@ class ConductRecordAdmin(BureauScopedAdmin):
 
 
 @admin.register(RegistryStatus)
-class RegistryStatusAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
+class RegistryStatusAdmin(XlsxExportAdmin, ReadOnlyAdminMixin, BureauScopedAdmin):
     """The registry status of each manager and year, as decided when the window closed and
     changed since (late approval, conduct): read-only, with the manager's credit record."""
+
+    xlsx_columns = staticmethod(exports.registry_status_columns)  # the abnormal list too
 
     list_display = [
         "manager",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("filings/<int:pk>/certificate/", views.filing_certificate, name="filing_certificate"),
     path("proofs/<int:pk>/", views.proof_file, name="proof_file"),
     path("firm/filings/", views.firm_queue, name="firm_queue"),
+    path("firm/filings/export/", views.firm_queue_export, name="firm_queue_export"),
     path("firm/filings/approve/", views.firm_bulk_approve, name="firm_bulk_approve"),
     path("firm/filings/<int:pk>/", views.firm_filing_detail, name="firm_filing_detail"),
     path("firm/filings/<int:pk>/approve/", views.firm_filing_approve, name="firm_filing_approve"),

@@ -21,6 +21,7 @@ from accounts.decorators import firm_required, manager_required, role_required
 from accounts.roles import Role, roles_of
 from accounts.selectors import current_employment
 from core.errors import DomainError
+from core.exports import xlsx_export
 from core.throttle import throttled
 from core.uploads import (
     content_disposition,
@@ -30,7 +31,7 @@ from core.uploads import (
 )
 from core.watermark import WatermarkError, watermark, watermark_lines
 
-from . import pdf, selectors, services
+from . import exports, pdf, selectors, services
 from .display import snapshot_compliance, snapshot_rows
 from .filters import FirmQueueFilter
 from .forms import LookupForm, ProofUploadForm, ReturnForm, VerifyForm
@@ -311,6 +312,16 @@ def firm_queue(request):
             "can_bulk": status == AnnualFiling.Status.AWAITING_FIRM,
             "query": urlencode({"status": status, "q": search}),
         },
+    )
+
+
+@firm_required
+def firm_queue_export(request):
+    """The queue as filtered on screen, as .xlsx (ID numbers masked: firms never read them)."""
+    filters = FirmQueueFilter(request.GET, queryset=selectors.firm_queue(user=request.user))
+    day = timezone.localdate().isoformat()
+    return xlsx_export(
+        _("annual filings") + f"-{day}.xlsx", exports.filing_columns(full_ids=False), filters.qs
     )
 
 

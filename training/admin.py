@@ -13,12 +13,13 @@ from accounts.admin import (
     ManagerJurisdictionFilter,
     ReadOnlyAdminMixin,
     ReviewOnlyAdminMixin,
+    XlsxExportAdmin,
 )
 from accounts.selectors import jurisdiction_list_for
 from core.bulk import decide_each
 from core.errors import DomainError
 
-from . import audits, selectors, services
+from . import audits, exports, selectors, services
 from .forms import RejectForm
 from .models import (
     AuditDraw,
@@ -122,7 +123,8 @@ class CourseAdmin(BureauScopedAdmin):
 
 
 @admin.register(StudyRecord)
-class StudyRecordAdmin(ReviewOnlyAdminMixin, BureauScopedAdmin):
+class StudyRecordAdmin(XlsxExportAdmin, ReviewOnlyAdminMixin, BureauScopedAdmin):
+    xlsx_columns = staticmethod(exports.study_record_columns)
     list_display = [
         "manager",
         "record_title",

@@ -3,6 +3,8 @@ provider's reports. Thin: scoped selector, form, one service, message, redirect.
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -11,13 +13,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import bureau_required, firm_required, manager_required, role_required
 from accounts.roles import Role, roles_of
 from accounts.selectors import jurisdiction_list_for
 from core.errors import DomainError
-from core.exports import xlsx_response
+from core.exports import Column, xlsx_export
 from core.uploads import content_disposition, serve_private_file
 
 from . import audits, imports, pdf, reports, selectors, services
@@ -219,39 +222,41 @@ def firm_compliance(request):
 
 @firm_required
 def firm_compliance_export(request):
+    """The compliance list as filtered on screen, as .xlsx (the one exporter, core.exports)."""
     firm, form, year, managers, rule = _compliance_query(request, whole=True)
-    header = [
-        "姓名",
-        "执业登记号",
-        "本年已计学时",
-        "本年要求学时",
-        "周期已计学时",
-        "周期要求学时",
-        "尚需学时",
-        "状态",
+
+    def figure(value):
+        return float(value) if value is not None else None
+
+    req_year = figure(rule.annual_minimum) if rule else None
+    req_cycle = figure(rule.cycle_minimum) if rule else None
+    compliant, short, no_rule = _("Compliant"), _("Hours short"), _("No hours rule")
+    columns = [
+        Column(gettext_lazy("real name"), itemgetter("real_name"), width=12),
+        Column(gettext_lazy("registration number"), itemgetter("registration_number"), width=18),
+        Column(gettext_lazy("Hours counted this year"), lambda m: figure(m["hours_year"])),
+        Column(gettext_lazy("Hours required this year"), lambda m: req_year),
+        Column(
+            gettext_lazy("Hours counted in the cycle"),
+            lambda m: figure(m["hours_cycle"]) if req_cycle is not None else None,
+        ),
+        Column(gettext_lazy("Hours required in the cycle"), lambda m: req_cycle),
+        Column(gettext_lazy("Hours still needed"), lambda m: figure(m["hours_needed"])),
+        Column(
+            gettext_lazy("Status"),
+            lambda m: (compliant if m["compliant"] else short) if rule else no_rule,
+        ),
     ]
-    req_year = float(rule.annual_minimum) if rule and rule.annual_minimum is not None else None
-    req_cycle = float(rule.cycle_minimum) if rule and rule.cycle_minimum is not None else None
     # Plain values, not model instances: a firm's whole list, read in one pass.
-    values = managers.values_list(
+    values = managers.values(
         "real_name", "registration_number", "hours_year", "hours_cycle", "hours_needed", "compliant"
     )
-    rows = (
-        [
-            real_name,
-            registration_number,
-            float(hours_year),
-            req_year,
-            float(hours_cycle) if req_cycle is not None else None,
-            req_cycle,
-            float(hours_needed),
-            ("达标" if compliant else "未达标") if rule else "无学时要求",
-        ]
-        for real_name, registration_number, hours_year, hours_cycle, hours_needed, compliant in (
-            values.iterator(chunk_size=2000)
-        )
+    return xlsx_export(
+        _("Study hours compliance") + f"-{year}.xlsx",
+        columns,
+        values,
+        sheet_title=_("%(year)s hours") % {"year": year},
     )
-    return xlsx_response(f"学时达标-{year}.xlsx", header, rows, sheet_title=f"{year}年学时")
 
 
 # --- provider ------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ PAGES = [
     ("firm", "/managers/{manager}/"),
     ("firm", "/notices/"),
     ("bureau", "/bureau/"),
+    ("bureau", "/bureau/statistics/"),
     ("bureau", "/managers/{manager}/"),
     ("bureau", "/notices/"),
     ("bureau", "/bureau/audits/"),
@@ -69,9 +70,15 @@ PAGES = [
 
 @pytest.fixture
 def journey(transactional_db, world):
-    journey = build(world)
-    journey.audit = f.audit_item(world)  # a record of the manager's sampled by an audit
-    return journey
+    from django.utils import timezone
+
+    from overview.dashboard import dashboard_refresh, years_to_refresh
+
+    built = build(world)
+    built.audit = f.audit_item(world)  # a record of the manager's sampled by an audit
+    for year in years_to_refresh(timezone.localdate()):  # the dashboard's charts and tables
+        dashboard_refresh(year=year)
+    return built
 
 
 def _user(journey, role):

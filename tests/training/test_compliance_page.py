@@ -66,7 +66,7 @@ def test_compliance_export_has_chinese_headers_and_every_manager(world, as_user)
         reverse("training:firm_compliance_export") + "?year=2026"
     )
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
     rows = list(sheet.values)
     assert rows[0][:3] == ("姓名", "执业登记号", "本年已计学时")
     assert len(rows) == 1 + 31  # header + the world's manager + 30

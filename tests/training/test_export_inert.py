@@ -35,7 +35,7 @@ def test_formula_names_are_text_cells_in_the_firms_compliance_export(
         reverse("training:firm_compliance_export") + "?year=2026"
     )
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
     names = {}
     for row in sheet.iter_rows(min_row=2):
         names[row[0].value] = row
