@@ -6,7 +6,9 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.db import models
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
@@ -15,13 +17,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 
+from core.bulk import decide_each
 from core.errors import DomainError
 from core.exports import XlsxExportAdminMixin
 from core.pagination import EstimatedCountPaginator
 
 from . import exports, selectors
 from .access import sees_full_id_numbers
-from .forms import ID_NUMBER_NOT_IN_ADDRESS, IdNumberSearchForm, looks_like_id_number
+from .forms import ID_NUMBER_NOT_IN_ADDRESS, IdNumberSearchForm, ReasonForm, looks_like_id_number
 from .models import (
     BureauMembership,
     Employment,
@@ -30,6 +33,10 @@ from .models import (
     IdentityLookup,
     Jurisdiction,
     ManagerProfile,
+    PendingRegistration,
+    RegistrationEvent,
+    RegistrationRule,
+    RegistrationStatus,
     StaffInvitation,
     User,
     WorkHistory,
@@ -41,6 +48,10 @@ from .services import (
     firm_membership_grant,
     jurisdiction_save,
     manager_find_by_id_number,
+    registration_approve,
+    registration_cancel,
+    registration_refuse,
+    registration_rule_save,
     staff_invitation_check,
     staff_invitation_create,
 )
@@ -193,20 +204,180 @@ class EmploymentInline(admin.TabularInline):
         return False
 
 
+class RegistrationEventInline(admin.TabularInline):
+    model = RegistrationEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "action", "actor", "reason"]
+    readonly_fields = fields
+    verbose_name_plural = _("registration history")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+def reason_page(model_admin, request, *, title, intro, people, form, submit, cancel_url, **extra):
+    """The intermediate page that asks for the reason of a decision (one or several rows)."""
+    return TemplateResponse(
+        request,
+        "admin/reason_form.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "people": people,
+            "form": form,
+            "submit": submit,
+            "cancel_url": cancel_url,
+            "opts": model_admin.opts,
+            **extra,
+        },
+    )
+
+
+class RegistrationActionsMixin:
+    """Approve, refuse (with a reason) and cancel (注销, with a reason) a manager's registration
+    from his admin page, through `accounts.services`; buttons shown by the registration's state."""
+
+    change_form_template = "admin/accounts/managerprofile/change_form.html"
+
+    def _url_name(self, what: str) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_{what}"
+
+    def get_urls(self):
+        views = [
+            ("registration/approve/", self.registration_approve_view, "registration_approve"),
+            ("registration/refuse/", self.registration_refuse_view, "registration_refuse"),
+            ("registration/cancel/", self.registration_cancel_view, "registration_cancel"),
+        ]
+        return [
+            *(
+                path(
+                    f"<int:pk>/{route}",
+                    self.admin_site.admin_view(view),
+                    name=self._url_name(name),
+                )
+                for route, view, name in views
+            ),
+            *super().get_urls(),
+        ]
+
+    def _change_url(self, pk) -> str:
+        return reverse(f"admin:{self._url_name('change')}", args=[pk])
+
+    def _after_url(self, pk) -> str:
+        return self._change_url(pk)
+
+    def _manager_or_404(self, request, pk) -> ManagerProfile:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(self.get_queryset(request), pk=pk)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        manager = self.get_object(request, object_id)
+        status = manager.registration_status if manager is not None else None
+        can = self.has_change_permission(request, manager)
+        extra = {
+            "registration_urls": {
+                what: reverse(f"admin:{self._url_name('registration_' + what)}", args=[manager.pk])
+                for what in ("approve", "refuse", "cancel")
+            }
+            if manager is not None
+            else {},
+            "can_review_registration": can and status == RegistrationStatus.AWAITING_BUREAU,
+            "can_cancel_registration": can and status == RegistrationStatus.REGISTERED,
+        }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def _decided(self, request, call, done_message) -> bool:
+        try:
+            call()
+        except DomainError as exc:
+            for message in exc.messages:
+                self.message_user(request, message, messages.ERROR)
+            return False
+        self.message_user(request, done_message, messages.SUCCESS)
+        return True
+
+    def registration_approve_view(self, request, pk):
+        manager = self._manager_or_404(request, pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(self._change_url(pk))
+        done = self._decided(
+            request,
+            lambda: registration_approve(actor=request.user, manager=manager),
+            _("The registration of %(name)s is approved; the number is issued.")
+            % {"name": manager.real_name},
+        )
+        return HttpResponseRedirect(self._after_url(pk) if done else self._change_url(pk))
+
+    def _reason_view(self, request, pk, *, service, title, intro, submit, done_message):
+        manager = self._manager_or_404(request, pk)
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            done = self._decided(
+                request,
+                lambda: service(actor=request.user, manager=manager, reason=reason),
+                done_message % {"name": manager.real_name},
+            )
+            return HttpResponseRedirect(self._after_url(pk) if done else self._change_url(pk))
+        return reason_page(
+            self,
+            request,
+            title=title,
+            intro=intro,
+            people=[manager],
+            form=form,
+            submit=submit,
+            cancel_url=self._change_url(pk),
+        )
+
+    def registration_refuse_view(self, request, pk):
+        return self._reason_view(
+            request,
+            pk,
+            service=registration_refuse,
+            title=_("Refuse the registration"),
+            intro=_("The manager reads the reason, corrects his profile and can ask again."),
+            submit=_("Refuse"),
+            done_message=_("The registration of %(name)s was refused."),
+        )
+
+    def registration_cancel_view(self, request, pk):
+        return self._reason_view(
+            request,
+            pk,
+            service=registration_cancel,
+            title=_("Cancel the registration"),
+            intro=_(
+                "From now on the public lookup shows the registration as cancelled, with "
+                "today's date, and the manager's filing certificates no longer verify. The "
+                "manager and his firm are told."
+            ),
+            submit=_("Cancel the registration"),
+            done_message=_("The registration of %(name)s was cancelled."),
+        )
+
+
 @admin.register(ManagerProfile)
-class ManagerProfileAdmin(XlsxExportAdmin, BureauScopedAdmin):
+class ManagerProfileAdmin(RegistrationActionsMixin, XlsxExportAdmin, BureauScopedAdmin):
     xlsx_columns = staticmethod(exports.manager_columns)
 
     list_display = [
         "real_name",
         "registration_number",
+        "registration_status",
         "id_number",
         "phone",
         "jurisdiction",
         "skill_level",
         "completed_at",
     ]
-    list_filter = [JurisdictionListFilter, "skill_level", "education"]
+    list_filter = [JurisdictionListFilter, "registration_status", "skill_level", "education"]
     search_fields = ["real_name", "registration_number", "phone"]
     search_help_text = _(
         "Name, registration number or mobile phone. For an ID number, use “Find by ID number”."
@@ -224,6 +395,10 @@ class ManagerProfileAdmin(XlsxExportAdmin, BureauScopedAdmin):
         "certificate_number",
         "jurisdiction",
         "completed_at",
+        "registration_status",
+        "registered_at",
+        "cancelled_at",
+        "registration_reason",
         "updated_at",
     ]
     readonly_fields = [
@@ -231,9 +406,13 @@ class ManagerProfileAdmin(XlsxExportAdmin, BureauScopedAdmin):
         "registration_number",
         "jurisdiction",
         "completed_at",
+        "registration_status",
+        "registered_at",
+        "cancelled_at",
+        "registration_reason",
         "updated_at",
     ]
-    inlines = [EmploymentInline, WorkHistoryInline]
+    inlines = [EmploymentInline, WorkHistoryInline, RegistrationEventInline]
 
     def scoped_queryset(self, request):
         return selectors.manager_list_for(user=request.user)
@@ -292,6 +471,152 @@ class ManagerProfileAdmin(XlsxExportAdmin, BureauScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PendingRegistration)
+class PendingRegistrationAdmin(RegistrationActionsMixin, ReviewOnlyAdminMixin, BureauScopedAdmin):
+    """The bureau's queue: registrations of its jurisdiction whose firm has confirmed the
+    employment and which wait for an official's approval (where the jurisdiction requires it,
+    `RegistrationRule`). Approve (the number is issued) or refuse with a reason, one by one or
+    several at once."""
+
+    list_display = ["real_name", "firm", "jurisdiction", "skill_level", "education", "waiting"]
+    list_filter = [JurisdictionListFilter]
+    search_fields = ["real_name"]
+    list_per_page = 100
+    ordering = ["updated_at", "pk"]
+    actions = ["approve", "refuse"]
+    fields = [
+        "real_name",
+        "id_number",
+        "phone",
+        "education",
+        "title",
+        "skill_level",
+        "certificate_number",
+        "jurisdiction",
+        "completed_at",
+        "registration_status",
+    ]
+    readonly_fields = fields
+    inlines = [EmploymentInline, WorkHistoryInline, RegistrationEventInline]
+
+    def scoped_queryset(self, request):
+        current = Employment.objects.filter(
+            manager=models.OuterRef("pk"), status=Employment.Status.ACTIVE
+        )
+        return (
+            selectors.manager_list_for(user=request.user)
+            .filter(registration_status=RegistrationStatus.AWAITING_BUREAU)
+            .annotate(firm_name=models.Subquery(current.values("firm__name")[:1]))
+        )
+
+    def _after_url(self, pk) -> str:
+        return reverse(f"admin:{self._url_name('changelist')}")
+
+    @admin.display(description=_("firm"))
+    def firm(self, obj):
+        return obj.firm_name or "—"
+
+    @admin.display(description=_("waiting since"), ordering="updated_at")
+    def waiting(self, obj):
+        return obj.updated_at
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {"title": _("Registrations awaiting review"), **(extra_context or {})}
+        )
+
+    def _report(self, request, results, done_msg):
+        done = [m for m, error in results if error is None]
+        if done:
+            self.message_user(request, done_msg(len(done)), messages.SUCCESS)
+        for manager, error in results:
+            if error is not None:
+                self.message_user(request, f"{manager.real_name}: {error}", messages.WARNING)
+
+    @admin.action(description=_("Approve the selected registrations"), permissions=["change"])
+    def approve(self, request, queryset):
+        results = decide_each(
+            queryset, registration_approve, item_arg="manager", actor=request.user
+        )
+        self._report(
+            request,
+            results,
+            lambda n: (
+                ngettext("%(n)d registration approved.", "%(n)d registrations approved.", n)
+                % {"n": n}
+            ),
+        )
+
+    @admin.action(
+        description=_("Refuse the selected registrations (asks for a reason)"),
+        permissions=["change"],
+    )
+    def refuse(self, request, queryset):
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            results = decide_each(
+                queryset,
+                registration_refuse,
+                item_arg="manager",
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+            self._report(
+                request,
+                results,
+                lambda n: (
+                    ngettext("%(n)d registration refused.", "%(n)d registrations refused.", n)
+                    % {"n": n}
+                ),
+            )
+            return None
+        return reason_page(
+            self,
+            request,
+            title=_("Refuse the registration"),
+            intro=_("The manager reads the reason, corrects his profile and can ask again."),
+            people=list(queryset),
+            form=form,
+            submit=_("Refuse"),
+            cancel_url=reverse(f"admin:{self._url_name('changelist')}"),
+            action_name="refuse",
+            action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
+        )
+
+
+class RegistrationRuleForm(forms.ModelForm):
+    class Meta:
+        model = RegistrationRule
+        fields = ["jurisdiction", "bureau_review"]
+
+
+@admin.register(RegistrationRule)
+class RegistrationRuleAdmin(BureauScopedAdmin):
+    """Whether a jurisdiction's new registrations need the bureau's approval (inherited down
+    the chain; none: the firm's confirmation is enough)."""
+
+    form = RegistrationRuleForm
+    list_display = ["jurisdiction", "bureau_review", "updated_by", "updated_at"]
+    list_select_related = ["jurisdiction", "updated_by"]
+
+    def scoped_queryset(self, request):
+        return RegistrationRule.objects.filter(
+            jurisdiction__in=selectors.jurisdiction_list_for(user=request.user)
+        ).select_related("jurisdiction", "updated_by")
+
+    def save_model(self, request, obj, form, change):
+        try:
+            saved = registration_rule_save(
+                actor=request.user, jurisdiction=obj.jurisdiction, bureau_review=obj.bureau_review
+            )
+        except DomainError as exc:
+            raise PermissionDenied(" ".join(exc.messages)) from exc
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(IdentityLookup)

@@ -253,3 +253,15 @@ class MFAAuthenticateForm(_CodeFailsClosed, AuthenticateForm):
 
 class MFAReauthenticateForm(_CodeFailsClosed, ReauthenticateForm):
     pass
+
+
+class ReasonForm(forms.Form):
+    """The reason of a bureau decision (refusing or cancelling a registration, revoking a
+    filing): the person concerned reads it."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("The manager reads this reason."),
+    )

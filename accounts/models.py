@@ -247,6 +247,18 @@ class SkillLevel(models.TextChoices):
     CERTIFIED = "certified", _("Certified property management professional")
 
 
+class RegistrationStatus(models.TextChoices):
+    """Where a manager's registration (执业登记) stands. The number is issued only on the way
+    to `REGISTERED`: when the employing firm has confirmed the employment and, where the bureau
+    requires it (`RegistrationRule`), a bureau official has approved the registration."""
+
+    AWAITING_FIRM = "awaiting_firm", _("Awaiting the firm's confirmation of employment")
+    AWAITING_BUREAU = "awaiting_bureau", _("Awaiting the bureau's review")
+    REFUSED = "refused", _("Refused by the bureau")
+    REGISTERED = "registered", pgettext_lazy("registration", "Registered")
+    CANCELLED = "cancelled", pgettext_lazy("registration", "Cancelled")
+
+
 class ManagerProfile(models.Model):
     """A property manager's practice profile (物业管理员).
 
@@ -292,7 +304,26 @@ class ManagerProfile(models.Model):
         on_delete=models.PROTECT,
         related_name="managers",
     )
-    completed_at = models.DateTimeField(_("registered"), null=True, blank=True, editable=False)
+    # When the manager finished the profile (he may use the portal from then on); the number
+    # comes later, with `registered_at` (see `RegistrationStatus`).
+    completed_at = models.DateTimeField(
+        _("profile completed"), null=True, blank=True, editable=False
+    )
+    registration_status = models.CharField(
+        _("registration"),
+        max_length=16,
+        choices=RegistrationStatus.choices,
+        default=RegistrationStatus.AWAITING_FIRM,
+        editable=False,
+    )
+    registered_at = models.DateTimeField(_("registered"), null=True, blank=True, editable=False)
+    cancelled_at = models.DateTimeField(
+        _("registration cancelled"), null=True, blank=True, editable=False
+    )
+    # The reason of the last refusal or cancellation (the manager reads it; the events keep all).
+    registration_reason = models.TextField(
+        _("reason"), blank=True, editable=False, default="", db_default=""
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -309,9 +340,21 @@ class ManagerProfile(models.Model):
         ordering = ["real_name", "pk"]
         indexes = [
             models.Index(fields=["real_name"], name="manager_real_name_idx"),
+            models.Index(
+                fields=["registration_status"],
+                name="manager_registration_todo_idx",
+                condition=Q(registration_status="awaiting_bureau"),
+            ),
             # Searches of "name contains …" (icontains: UPPER(real_name) LIKE '%…%'): the
             # bureau's lists of a whole province.
             GinIndex(OpClass(Upper("real_name"), name="gin_trgm_ops"), name="manager_name_trgm"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(registration_status__in=["registered", "cancelled"])
+                | Q(registration_number__isnull=False, registered_at__isnull=False),
+                name="registered_manager_has_number",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -324,6 +367,86 @@ class ManagerProfile(models.Model):
     @property
     def is_complete(self) -> bool:
         return self.completed_at is not None
+
+    @property
+    def is_registered(self) -> bool:
+        """Registered and not cancelled: the number is in force."""
+        return self.registration_status == RegistrationStatus.REGISTERED
+
+
+class PendingRegistration(ManagerProfile):
+    """The bureau's queue of registrations awaiting its review (an admin list of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("registration awaiting review")
+        verbose_name_plural = _("registrations awaiting review")
+
+
+class RegistrationRule(models.Model):
+    """Whether new registrations in a jurisdiction need a bureau official's approval after the
+    firm has confirmed the employment. A county without its own rule uses its prefecture's,
+    then its province's; none at all: the firm's confirmation is enough."""
+
+    jurisdiction = models.OneToOneField(
+        Jurisdiction,
+        verbose_name=_("jurisdiction"),
+        on_delete=models.PROTECT,
+        related_name="registration_rule",
+    )
+    bureau_review = models.BooleanField(
+        _("bureau approval required"),
+        default=True,
+        help_text=_(
+            "On: a new manager's registration number is issued only after a bureau official "
+            "approves the registration. Off: the firm's confirmation of the employment is enough."
+        ),
+    )
+    updated_by = models.ForeignKey(
+        User, verbose_name=_("changed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("registration rule")
+        verbose_name_plural = _("registration rules")
+        ordering = ["jurisdiction__path"]
+
+    def __str__(self) -> str:
+        return str(self.jurisdiction)
+
+
+class RegistrationEvent(models.Model):
+    """One step of a manager's registration: who, when, what, why. Never edited."""
+
+    class Action(models.TextChoices):
+        TO_BUREAU = "to_bureau", _("Sent to the bureau for review")
+        ISSUED = "issued", _("Registration number issued")
+        REFUSED = "refused", _("Registration refused")
+        RESUBMITTED = "resubmitted", _("Sent to the bureau again")
+        CANCELLED = "cancelled", _("Registration cancelled")
+
+    manager = models.ForeignKey(
+        ManagerProfile,
+        verbose_name=_("manager"),
+        on_delete=models.PROTECT,
+        related_name="registration_events",
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    actor = models.ForeignKey(
+        User, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("registration event")
+        verbose_name_plural = _("registration events")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["manager", "created_at"], name="regevent_manager_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.manager_id} {self.action}"
 
 
 class WorkHistory(models.Model):

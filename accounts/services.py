@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.broker import publish
 from core.errors import DomainError
+from core.jurisdictions import nearest_in
 from core.ratelimit import Limit, hit
 from core.sms import SmsError, sms_enabled, sms_send
 
@@ -35,11 +37,19 @@ from .models import (
     Jurisdiction,
     ManagerProfile,
     PhoneCode,
+    RegistrationEvent,
+    RegistrationRule,
+    RegistrationStatus,
     StaffInvitation,
     User,
 )
 from .roles import Role, roles_of
-from .selectors import staff_invitation_jurisdictions_for
+from .selectors import (
+    current_employment,
+    jurisdiction_list_for,
+    manager_list_for,
+    staff_invitation_jurisdictions_for,
+)
 from .validators import (
     normalize_credit_code,
     normalize_id_number,
@@ -76,8 +86,10 @@ def _require_manager(actor: User) -> None:
 def profile_save(*, actor: User, data: dict) -> ManagerProfile:
     """Create or update the actor's own manager profile.
 
-    On first completion the registration number is issued. The real name and the ID number are
-    fixed once registered: corrections go through the bureau.
+    Completing it lets the manager use the portal; the registration number comes later, when
+    the firm confirms the employment (and the bureau approves, where it requires that; see
+    `registration_advance`). The real name and the ID number are fixed once entered:
+    corrections go through the bureau.
     """
     _require_manager(actor)
     data = dict(data)
@@ -103,7 +115,6 @@ def profile_save(*, actor: User, data: dict) -> ManagerProfile:
                 id_number_hash=digest,
                 **{f: data[f] for f in editable if f in data},
             )
-            profile.registration_number = registration_number_next()
             profile.completed_at = timezone.now()
             try:
                 with transaction.atomic():
@@ -319,9 +330,10 @@ def employment_confirm(*, employment: Employment, actor: User) -> Employment:
         emp.start_date = emp.start_date or timezone.localdate()
         emp.save(update_fields=["status", "decided_by", "decided_at", "start_date"])
         # save(), not update(): the change of jurisdiction belongs in the profile's history.
-        manager = ManagerProfile.objects.get(pk=emp.manager_id)
-        manager.jurisdiction_id = emp.firm.jurisdiction_id
+        manager = ManagerProfile.objects.select_related("user").get(pk=emp.manager_id)
+        manager.jurisdiction = emp.firm.jurisdiction
         manager.save(update_fields=["jurisdiction", "updated_at"])
+        registration_advance(manager=manager, actor=actor)
     return emp
 
 
@@ -389,6 +401,214 @@ def employment_end(
         emp.ended_by = actor
         emp.save(update_fields=["status", "end_date", "ended_by"])
     return emp
+
+
+# --- registration (执业登记) ----------------------------------------------------------------------
+#
+# awaiting_firm --firm confirms the employment--> registered (number issued)
+#                                            \--> awaiting_bureau, where the bureau requires it
+# awaiting_bureau --bureau approves--> registered; --bureau refuses (reason)--> refused
+# refused --manager asks again--> awaiting_bureau (or awaiting_firm without a current firm)
+# registered --bureau cancels (reason)--> cancelled (注销: the number stays his, never reused)
+
+RegistrationHook = Callable[..., None]
+_registration_hooks: list[RegistrationHook] = []
+
+
+def registration_hook_register(hook: RegistrationHook) -> None:
+    """`hook(event=RegistrationEvent)` is called in the transaction of every registration step:
+    the registry hands over at start-up the function that writes the notices (notices live
+    above this app)."""
+    if hook not in _registration_hooks:
+        _registration_hooks.append(hook)
+
+
+def registration_review_required(*, jurisdiction: Jurisdiction | None) -> bool:
+    """Whether a bureau official must approve a registration in `jurisdiction`: the nearest
+    `RegistrationRule` up the chain; none: no (the firm's confirmation is enough). One query."""
+    if jurisdiction is None:
+        return False
+    rule = nearest_in(RegistrationRule.objects.all(), path=jurisdiction.path).first()
+    return bool(rule and rule.bureau_review)
+
+
+def _registration_record(
+    *, manager: ManagerProfile, action: str, actor: User, reason: str = ""
+) -> RegistrationEvent:
+    event = RegistrationEvent.objects.create(
+        manager=manager, action=action, actor=actor, reason=reason
+    )
+    for hook in _registration_hooks:
+        hook(event=event)
+    return event
+
+
+_REGISTRATION_FIELDS = [
+    "registration_number",
+    "registration_status",
+    "registered_at",
+    "cancelled_at",
+    "registration_reason",
+    "updated_at",
+]
+
+
+def _registration_issue(manager: ManagerProfile, *, actor: User) -> None:
+    """Issue the number (a manager registered before keeps his) of a locked profile."""
+    manager.registration_number = manager.registration_number or registration_number_next()
+    manager.registration_status = RegistrationStatus.REGISTERED
+    manager.registered_at = timezone.now()
+    manager.cancelled_at = None
+    manager.registration_reason = ""
+    manager._change_reason = RegistrationEvent.Action.ISSUED  # noqa: SLF001 (simple-history)
+    manager.save(update_fields=_REGISTRATION_FIELDS)
+    _registration_record(manager=manager, action=RegistrationEvent.Action.ISSUED, actor=actor)
+
+
+def registration_advance(*, manager: ManagerProfile, actor: User) -> None:
+    """After the firm's confirmation of the employment (`employment_confirm`, the profile
+    locked): a manager awaiting it gets his number, or goes to the bureau's review where the
+    jurisdiction requires that. Anyone else is left as he is (registered, refused, cancelled)."""
+    if manager.registration_status != RegistrationStatus.AWAITING_FIRM:
+        return
+    if registration_review_required(jurisdiction=manager.jurisdiction):
+        manager.registration_status = RegistrationStatus.AWAITING_BUREAU
+        manager.save(update_fields=["registration_status", "updated_at"])
+        _registration_record(
+            manager=manager, action=RegistrationEvent.Action.TO_BUREAU, actor=actor
+        )
+    else:
+        _registration_issue(manager, actor=actor)
+
+
+def _bureau_lock_manager(actor: User, manager: ManagerProfile) -> ManagerProfile:
+    """The manager's row locked, if `actor` is bureau staff (or an administrator) whose
+    jurisdiction covers him; PermissionDenied otherwise."""
+    if not (actor.is_superuser or roles_of(actor).role == Role.BUREAU):
+        raise PermissionDenied
+    locked = (
+        manager_list_for(user=actor).select_for_update(of=("self",)).filter(pk=manager.pk).first()
+    )
+    if locked is None:
+        raise PermissionDenied
+    return locked
+
+
+def _registration_state_error(manager: ManagerProfile) -> DomainError:
+    return DomainError(
+        _("This registration is now “%(status)s”. Nothing was changed.")
+        % {"status": manager.get_registration_status_display()},
+        code="state",
+    )
+
+
+def _required_reason(reason: str, message) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError({"reason": [message]}, code="reason")
+    return reason
+
+
+def registration_approve(*, actor: User, manager: ManagerProfile) -> ManagerProfile:
+    """A bureau official approves a registration awaiting review: the number is issued. The
+    manager must still be employed (the firm's confirmation is what was reviewed)."""
+    with transaction.atomic():
+        locked = _bureau_lock_manager(actor, manager)
+        if locked.registration_status == RegistrationStatus.REGISTERED:
+            return locked  # a double click, or a colleague was quicker
+        if locked.registration_status != RegistrationStatus.AWAITING_BUREAU:
+            raise _registration_state_error(locked)
+        if current_employment(manager=locked) is None:
+            raise DomainError(
+                _(
+                    "%(name)s has no confirmed current employment any more; the registration "
+                    "cannot be approved."
+                )
+                % {"name": locked.real_name},
+                code="no_employment",
+            )
+        _registration_issue(locked, actor=actor)
+    return locked
+
+
+def registration_refuse(*, actor: User, manager: ManagerProfile, reason: str) -> ManagerProfile:
+    """A bureau official refuses a registration awaiting review, with the reason the manager
+    reads; he can correct his profile and ask again."""
+    reason = _required_reason(reason, _("Give the reason; the manager will see it."))
+    with transaction.atomic():
+        locked = _bureau_lock_manager(actor, manager)
+        if locked.registration_status == RegistrationStatus.REFUSED:
+            return locked
+        if locked.registration_status != RegistrationStatus.AWAITING_BUREAU:
+            raise _registration_state_error(locked)
+        locked.registration_status = RegistrationStatus.REFUSED
+        locked.registration_reason = reason
+        locked.save(update_fields=["registration_status", "registration_reason", "updated_at"])
+        _registration_record(
+            manager=locked, action=RegistrationEvent.Action.REFUSED, actor=actor, reason=reason
+        )
+    return locked
+
+
+def registration_resubmit(*, actor: User) -> ManagerProfile:
+    """The manager asks again after a refusal: back to the bureau (or, without a current firm,
+    to waiting for one; where no review is required any more, the number is issued)."""
+    _require_manager(actor)
+    with transaction.atomic():
+        manager = ManagerProfile.objects.select_for_update().get(user=actor)
+        if manager.registration_status != RegistrationStatus.REFUSED:
+            return manager  # nothing to ask again (a double click)
+        if current_employment(manager=manager) is None:
+            manager.registration_status = RegistrationStatus.AWAITING_FIRM
+            manager.save(update_fields=["registration_status", "updated_at"])
+        elif registration_review_required(jurisdiction=manager.jurisdiction):
+            manager.registration_status = RegistrationStatus.AWAITING_BUREAU
+            manager.save(update_fields=["registration_status", "updated_at"])
+            _registration_record(
+                manager=manager, action=RegistrationEvent.Action.RESUBMITTED, actor=actor
+            )
+        else:
+            _registration_issue(manager, actor=actor)
+    return manager
+
+
+def registration_cancel(*, actor: User, manager: ManagerProfile, reason: str) -> ManagerProfile:
+    """A bureau official cancels (注销) a registration, with the reason: the public lookup says
+    so with the date, his certificates no longer verify, he is no longer judged or reminded.
+    The number stays his (never reused)."""
+    reason = _required_reason(reason, _("Give the reason for the cancellation."))
+    with transaction.atomic():
+        locked = _bureau_lock_manager(actor, manager)
+        if locked.registration_status == RegistrationStatus.CANCELLED:
+            return locked
+        if locked.registration_status != RegistrationStatus.REGISTERED:
+            raise _registration_state_error(locked)
+        locked.registration_status = RegistrationStatus.CANCELLED
+        locked.cancelled_at = timezone.now()
+        locked.registration_reason = reason
+        locked._change_reason = RegistrationEvent.Action.CANCELLED  # noqa: SLF001
+        locked.save(update_fields=_REGISTRATION_FIELDS)
+        _registration_record(
+            manager=locked, action=RegistrationEvent.Action.CANCELLED, actor=actor, reason=reason
+        )
+    return locked
+
+
+def registration_rule_save(
+    *, actor: User, jurisdiction: Jurisdiction, bureau_review: bool
+) -> RegistrationRule:
+    """Bureau staff set whether their jurisdiction (or one below it) requires their approval
+    of new registrations."""
+    if not (actor.is_superuser or roles_of(actor).role == Role.BUREAU):
+        raise PermissionDenied
+    if not jurisdiction_list_for(user=actor).filter(pk=jurisdiction.pk).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        rule, _created = RegistrationRule.objects.update_or_create(
+            jurisdiction=jurisdiction,
+            defaults={"bureau_review": bureau_review, "updated_by": actor},
+        )
+    return rule
 
 
 # --- search by ID number -------------------------------------------------------------------------
@@ -561,6 +781,11 @@ BUREAU_PERMISSIONS = [
     "accounts.change_firm",
     "accounts.view_employment",
     "accounts.view_identitylookup",
+    "accounts.view_pendingregistration",
+    "accounts.change_pendingregistration",
+    "accounts.view_registrationrule",
+    "accounts.add_registrationrule",
+    "accounts.change_registrationrule",
     "training.view_provider",
     "training.add_provider",
     "training.change_provider",

@@ -6,6 +6,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("me/profile/", views.profile_edit, name="profile"),
+    path("me/registration/resubmit/", views.registration_resubmit, name="registration_resubmit"),
     path("me/phone/code/", views.phone_code_send, name="phone_code_send"),
     path("me/phone/verify/", views.phone_code_check, name="phone_code_check"),
     path("me/phone/sms/", views.sms_opt_out, name="sms_opt_out"),

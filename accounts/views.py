@@ -50,15 +50,17 @@ def profile_edit(request):
     form = ProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = services.profile_save(actor=request.user, data=form.cleaned_data)
+            services.profile_save(actor=request.user, data=form.cleaned_data)
         except DomainError as exc:
             form.add_error("id_number" if profile is None else None, exc)
         else:
             if profile is None:
                 messages.success(
                     request,
-                    _("Your profile is complete. Your registration number is %(number)s.")
-                    % {"number": saved.registration_number},
+                    _(
+                        "Your profile is complete. Your registration number is issued once "
+                        "your firm has confirmed your employment."
+                    ),
                 )
                 return redirect("overview:manager_dashboard")
             messages.success(request, _("Your profile was saved."))
@@ -75,6 +77,15 @@ def profile_edit(request):
             "code_form": PhoneCodeForm(),
         },
     )
+
+
+@manager_required
+@require_POST
+def registration_resubmit(request):
+    """After a refusal: the manager asks the bureau again (having corrected the profile)."""
+    services.registration_resubmit(actor=request.user)
+    messages.success(request, _("Your registration was sent to the bureau again."))
+    return redirect("accounts:profile")
 
 
 @manager_required

@@ -21,6 +21,7 @@ class Notice(models.Model):
         FILING_FORWARDED = "filing_forwarded", _("Filing forwarded to the bureau")
         FILING_RETURNED = "filing_returned", _("Filing returned")
         FILING_APPROVED = "filing_approved", _("Filing approved")
+        FILING_EXTENDED = "filing_extended", _("Filing deadline extended")
         # Reminders of the daily job (unique per recipient, year, kind and milestone).
         REMIND_NOT_SUBMITTED = "remind_not_submitted", _("Reminder: filing not submitted")
         REMIND_HOURS_SHORT = "remind_hours_short", _("Reminder: study hours short")
@@ -32,6 +33,28 @@ class Notice(models.Model):
         STATUS_ABNORMAL = "status_abnormal", _("Registry status abnormal")
         STATUS_NORMAL = "status_normal", _("Registry status back to normal")
         FIRM_ABNORMAL = "firm_abnormal", _("Managers of the firm abnormal")
+        # Registration (执业登记) and revocation.
+        REGISTRATION_TO_REVIEW = "registration_to_review", _("Registration awaiting your review")
+        REGISTRATION_ISSUED = "registration_issued", _("Registration number issued")
+        REGISTRATION_REFUSED = "registration_refused", _("Registration refused")
+        REGISTRATION_CANCELLED = "registration_cancelled", _("Registration cancelled")
+        FILING_REVOKED = "filing_revoked", _("Filing approval revoked")
+        # Employers: a change concerning a manager the firm employs.
+        FIRM_STATUS_CHANGED = "firm_status_changed", _("An employee's registry status changed")
+        FIRM_GRADE_CHANGED = "firm_grade_changed", _("Employees' credit grades changed")
+        # The credit file (credit app): the key-supervision list, objections, repair.
+        SUPERVISION_LISTED = "supervision_listed", _("Put on the key-supervision list")
+        SUPERVISION_ENDED = "supervision_ended", _("Taken off the key-supervision list")
+        FIRM_SUPERVISION = (
+            "firm_supervision",
+            _("A manager of the firm on the key-supervision list"),
+        )
+        BUREAU_SUPERVISION = "bureau_supervision", _("A manager put on the key-supervision list")
+        ASSESSMENT_FAILED = "assessment_failed", _("Failed assessment written to the credit file")
+        OBJECTION_SUBMITTED = "objection_submitted", _("Objection awaiting decision")
+        OBJECTION_DECIDED = "objection_decided", _("Objection decided")
+        REPAIR_SUBMITTED = "repair_submitted", _("Credit repair awaiting decision")
+        REPAIR_DECIDED = "repair_decided", _("Credit repair decided")
         # Sampled audits of self-reported study records (training.audits).
         AUDIT_REQUESTED = "audit_requested", _("Study records selected for audit")
         AUDIT_UPHELD = "audit_upheld", _("Audited study record upheld")

@@ -60,6 +60,7 @@ def notice_title(notice: Notice) -> str:
         Kind.FILING_FORWARDED: _("Your %(year)s filing was forwarded to the bureau"),
         Kind.FILING_RETURNED: _("The %(year)s filing of %(name)s was returned"),
         Kind.FILING_APPROVED: _("The %(year)s filing of %(name)s is approved"),
+        Kind.FILING_EXTENDED: _("Your %(year)s filing deadline was extended"),
         Kind.REMIND_NOT_SUBMITTED: _("Reminder: submit your %(year)s annual filing"),
         Kind.REMIND_HOURS_SHORT: _("Reminder: your %(year)s study hours are short"),
         Kind.REMIND_RETURNED: _("Reminder: your returned %(year)s filing awaits you"),
@@ -68,6 +69,21 @@ def notice_title(notice: Notice) -> str:
         Kind.STATUS_ABNORMAL: _("Your %(year)s registry status is abnormal"),
         Kind.STATUS_NORMAL: _("Your %(year)s registry status is normal again"),
         Kind.FIRM_ABNORMAL: _("Managers of your firm are abnormal for %(year)s"),
+        Kind.REGISTRATION_TO_REVIEW: _("The registration of %(name)s awaits your review"),
+        Kind.REGISTRATION_ISSUED: _("Your registration number is %(number)s"),
+        Kind.REGISTRATION_REFUSED: _("Your registration was refused"),
+        Kind.REGISTRATION_CANCELLED: _("The registration of %(name)s was cancelled"),
+        Kind.FILING_REVOKED: _("The approval of the %(year)s filing of %(name)s was revoked"),
+        Kind.FIRM_STATUS_CHANGED: _("The %(year)s registry status of %(name)s changed"),
+        Kind.FIRM_GRADE_CHANGED: _("Credit grades of your firm's managers changed"),
+        Kind.SUPERVISION_LISTED: _("You are on the key-supervision list"),
+        Kind.SUPERVISION_ENDED: _("You are off the key-supervision list"),
+        Kind.FIRM_SUPERVISION: _("Managers of your firm are on the key-supervision list"),
+        Kind.BUREAU_SUPERVISION: _("Managers put on the key-supervision list"),
+        Kind.OBJECTION_SUBMITTED: _("%(name)s's objection awaits your decision"),
+        Kind.OBJECTION_DECIDED: _("Your objection is decided"),
+        Kind.REPAIR_SUBMITTED: _("%(name)s's credit repair request awaits your decision"),
+        Kind.REPAIR_DECIDED: _("Your credit repair request is decided"),
         Kind.AUDIT_REQUESTED: _("Your %(year)s study records were selected for audit"),
         Kind.AUDIT_UPHELD: _("Audit of your study record: upheld"),
         Kind.AUDIT_REJECTED: _("Audit of your study record: rejected"),
@@ -75,7 +91,11 @@ def notice_title(notice: Notice) -> str:
     template = titles.get(notice.kind)
     if template is None:
         return notice.get_kind_display()
-    return template % {"year": p.get("year", ""), "name": p.get("name", "")}
+    return template % {
+        "year": p.get("year", ""),
+        "name": p.get("name", ""),
+        "number": p.get("number", ""),
+    }
 
 
 def _deadline(p: dict) -> str:
@@ -103,8 +123,30 @@ def notice_body(notice: Notice) -> str:
         }
     if kind == Kind.FILING_RETURNED:
         return _("Reason: %(reason)s") % {"reason": p.get("reason", "")}
+    if kind in (Kind.REGISTRATION_REFUSED, Kind.REGISTRATION_CANCELLED, Kind.FILING_REVOKED):
+        return _("Reason: %(reason)s") % {"reason": p.get("reason", "")}
+    if kind == Kind.FIRM_STATUS_CHANGED:
+        return _("Now: %(status)s.") % {
+            "status": _("Abnormal") if p.get("status") == "abnormal" else _("Normal")
+        }
+    if kind == Kind.FIRM_GRADE_CHANGED:
+        count = int(p.get("count") or 0)
+        return ngettext(
+            "The grade of %(count)s manager employed by your firm changed: %(names)s.",
+            "The grades of %(count)s managers employed by your firm changed: %(names)s.",
+            count,
+        ) % {"count": count, "names": _("; ").join(p.get("names") or [])}
+    if kind == Kind.REGISTRATION_ISSUED:
+        return _("The public can now look you up by this number and your name.")
+    if kind == Kind.REGISTRATION_TO_REVIEW:
+        return _("The firm has confirmed the employment; approve or refuse the registration.")
     if kind == Kind.FILING_APPROVED:
         return _("The filing certificate can be downloaded from the filing page.")
+    if kind == Kind.FILING_EXTENDED:
+        return _("New deadline: %(date)s. Reason: %(reason)s") % {
+            "date": _date(p.get("until", "")),
+            "reason": p.get("reason", ""),
+        }
     if kind == Kind.REMIND_NOT_SUBMITTED:
         return _sentences(
             _deadline(p),
@@ -147,6 +189,32 @@ def notice_body(notice: Notice) -> str:
         }
     if kind == Kind.STATUS_NORMAL:
         return _("The change is recorded in your credit record.")
+    if kind == Kind.SUPERVISION_LISTED:
+        return _sentences(
+            _("Cause: %(cause)s; until %(date)s.")
+            % {
+                "cause": p.get("public_reason") or reasons_text([p.get("cause")]),
+                "date": _date(p.get("until", "")),
+            },
+            _("If this is wrong you can object on your credit file page."),
+        )
+    if kind == Kind.SUPERVISION_ENDED:
+        return _("The entry stays in your credit file's history.")
+    if kind in (Kind.FIRM_SUPERVISION, Kind.BUREAU_SUPERVISION):
+        count = int(p.get("count") or 0)
+        return ngettext(
+            "%(count)s manager was put on the key-supervision list.",
+            "%(count)s managers were put on the key-supervision list.",
+            count,
+        ) % {"count": count}
+    if kind in (Kind.OBJECTION_SUBMITTED, Kind.REPAIR_SUBMITTED):
+        return _("Decide by %(date)s.") % {"date": _date(p.get("due_on", ""))}
+    if kind in (Kind.OBJECTION_DECIDED, Kind.REPAIR_DECIDED):
+        decision = {
+            "upheld": _("Upheld: the credit file is corrected."),
+            "approved": _("Approved: the record no longer counts from today."),
+        }.get(p.get("status"), _("Rejected."))
+        return _sentences(decision, _("Reason: %(reason)s") % {"reason": p.get("reason", "")})
     if kind == Kind.AUDIT_REQUESTED:
         count = int(p.get("count") or 0)
         return _sentences(

@@ -11,12 +11,16 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors as accounts_selectors
+from accounts.access import employment_actions
 from accounts.decorators import bureau_required, firm_required, manager_required, role_required
 from accounts.exports import manager_columns
 from accounts.forms import IdNumberSearchForm
 from accounts.models import Employment
 from accounts.roles import Role, roles_of
 from core.exports import Column, xlsx_export
+from credit import selectors as credit_selectors
+from credit.models import CreditScore, SupervisionEntry
+from credit.selectors import grade_counts, grade_for, supervision_entries_active, with_credit
 from registry.models import AnnualFiling, RegistryStatus
 from registry.selectors import (
     conduct_record_list_for,
@@ -24,6 +28,8 @@ from registry.selectors import (
     credit_summary_for,
     current_filing_year,
     manager_years,
+    public_credit_record,
+    public_revoked_filings,
     sees_all_reasons,
     status_counts_for,
     with_latest_status,
@@ -80,10 +86,47 @@ def manager_dashboard(request):
 @firm_required
 def firm_dashboard(request):
     roles = roles_of(request.user)
+    grades = grade_counts(
+        CreditScore.objects.filter(
+            latest=True, manager__in=accounts_selectors.firm_current_managers(firm=roles.firm)
+        )
+    )
+    graded = sum(grades.values())
     return render(
         request,
         "overview/firm_dashboard.html",
-        {"firm": roles.firm, "counts": accounts_selectors.firm_dashboard_counts(firm=roles.firm)},
+        {
+            "firm": roles.firm,
+            "counts": accounts_selectors.firm_dashboard_counts(firm=roles.firm),
+            # The share of the firm's current managers at each current grade.
+            "grades": [
+                (grade, n, round(100 * n / graded, 1) if graded else 0)
+                for grade, n in grades.items()
+            ],
+            "graded": graded,
+        },
+    )
+
+
+@firm_required
+def employment_review(request, pk):
+    """Before confirming a new employment: the person's public credit record (the statuses
+    with their public reasons, public conduct records in force, revoked filings), the current
+    grade and any key-supervision entry (public reason and period), with the decision."""
+    employment = accounts_selectors.employment_get_for(user=request.user, pk=pk)
+    manager = employment.manager
+    return render(
+        request,
+        "overview/employment_review.html",
+        {
+            "employment": employment,
+            "manager": manager,
+            "actions": employment_actions(user=request.user, employment=employment),
+            "record": public_credit_record(manager=manager),
+            "grade": grade_for(manager=manager),
+            "entries": supervision_entries_active(SupervisionEntry.objects.filter(manager=manager)),
+            "revoked": public_revoked_filings(manager=manager),
+        },
     )
 
 
@@ -92,7 +135,9 @@ def firm_managers(request):
     firm = roles_of(request.user).firm
     filters = FirmManagerFilter(
         request.GET or None,
-        queryset=with_latest_status(accounts_selectors.firm_current_managers(firm=firm)),
+        queryset=with_credit(
+            with_latest_status(accounts_selectors.firm_current_managers(firm=firm))
+        ),
     )
     managers = filters.qs
     if filters.refused_id_number:
@@ -171,6 +216,11 @@ def manager_detail(request, pk):
                 full_reasons=sees_all_reasons(user=request.user),
             ),
             "evidence_visible": roles_of(request.user).role in (Role.BUREAU, Role.ADMIN),
+            # The grade and the key-supervision entries; the points explained for the manager
+            # himself and the bureau only.
+            "credit_file": credit_selectors.credit_summary_for(
+                manager=manager, lines=sees_all_reasons(user=request.user)
+            ),
         },
     )
 

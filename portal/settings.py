@@ -65,7 +65,9 @@ INSTALLED_APPS = [
     "notifications",
     "training",
     "registry",
+    "credit",
     "overview",
+    "disclosure",
 ]
 
 MIDDLEWARE = [
@@ -297,6 +299,14 @@ CELERY_BEAT_SCHEDULE: dict = {
             minute=env.int("REGISTRY_DAILY_MINUTE", default=0),
         ),
     },
+    # The credit scores and the key-supervision list, after the registry's daily job.
+    "credit-daily": {
+        "task": "credit.recompute_daily",
+        "schedule": crontab(
+            hour=env.int("CREDIT_DAILY_HOUR", default=9),
+            minute=env.int("CREDIT_DAILY_MINUTE", default=30),
+        ),
+    },
 }
 
 # --- The filing cycle ----------------------------------------------------------------------------
@@ -314,6 +324,11 @@ REGISTRY_STUDY_REMINDER_DATES = env.list(
 #: A manager may start the year's filing (a draft, its proofs uploaded) from this day of the
 #: filing year (MM-DD), before the window opens; submitting still waits for the window.
 REGISTRY_PREPARE_FROM = env.str("REGISTRY_PREPARE_FROM", default="10-01")
+#: A return in the last days of the window (REGISTRY_LATE_RETURN_DAYS, or after the close, when
+#: the filing was still under review) extends that manager's deadline by this many days; a filing
+#: window of a jurisdiction (inherited down the tree) may set its own number.
+REGISTRY_RETURN_GRACE_DAYS = env.int("REGISTRY_RETURN_GRACE_DAYS", default=7)
+REGISTRY_LATE_RETURN_DAYS = env.int("REGISTRY_LATE_RETURN_DAYS", default=7)
 
 # --- Look-ups by ID number and providers' reports ---------------------------------------------
 #: Look-ups of a person by ID number (a firm's offer, the ID-number searches, the sign-up) allowed
@@ -340,6 +355,8 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rs
 PUBLIC_LOOKUP_RATE = env.str("PUBLIC_LOOKUP_RATE", default="20/m,200/d")
 # The certificate check behind the QR code: many people behind one carrier NAT share an address.
 PUBLIC_VERIFY_RATE = env.str("PUBLIC_VERIFY_RATE", default="60/m,1000/d")
+# The public disclosure lists (/disclosure/…): every page counts, as browsing the lists does.
+PUBLIC_DISCLOSURE_RATE = env.str("PUBLIC_DISCLOSURE_RATE", default="60/m,1000/d")
 # /healthz checks the Celery workers only for staff or a request whose X-Health-Token header
 # carries this token (empty: staff only).
 HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")

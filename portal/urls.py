@@ -24,6 +24,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("training.urls")),
     path("", include("registry.urls")),
+    path("", include("credit.urls")),
+    path("", include("disclosure.urls")),
 ]
 
 if settings.PORTAL_BARE_VIEW:

@@ -27,7 +27,9 @@ from accounts.admin import (
     ReadOnlyAdminMixin,
     ReviewOnlyAdminMixin,
     XlsxExportAdmin,
+    reason_page,
 )
+from accounts.forms import ReasonForm
 from accounts.models import Firm, ManagerProfile
 from accounts.roles import roles_of
 from accounts.selectors import firm_list_for, jurisdiction_list_for, manager_list_for
@@ -36,6 +38,7 @@ from core.uploads import PrivateFileField
 from training.selectors import compliance_for
 
 from . import exports, selectors, services
+from .admin_triage import TriageAdminMixin
 from .display import snapshot_compliance, snapshot_rows
 from .forms import ReturnForm
 from .models import (
@@ -166,7 +169,7 @@ def _report(model_admin, request, results: list[tuple[AnnualFiling, str | None]]
 
 
 @admin.register(AnnualFiling)
-class AnnualFilingAdmin(XlsxExportAdmin, ReviewOnlyAdminMixin, BureauScopedAdmin):
+class AnnualFilingAdmin(TriageAdminMixin, XlsxExportAdmin, ReviewOnlyAdminMixin, BureauScopedAdmin):
     xlsx_columns = staticmethod(exports.filing_columns)  # the "export to Excel" link (core.exports)
     xlsx_defer = ("snapshot",)
     list_display = [
@@ -199,6 +202,8 @@ class AnnualFilingAdmin(XlsxExportAdmin, ReviewOnlyAdminMixin, BureauScopedAdmin
         "approved_at",
         "certificate_code",
         "return_reason",
+        "revoked_at",
+        "revoke_reason",
     ]
     fields = readonly_fields
 
@@ -275,6 +280,7 @@ class AnnualFilingAdmin(XlsxExportAdmin, ReviewOnlyAdminMixin, BureauScopedAdmin
             "old_proofs": [p for p in filing.proofs.all() if p.replaced_at is not None],
             "audit": selectors.filing_audit_trail(filing),
             "can_decide": filing.status == AnnualFiling.Status.AWAITING_BUREAU,
+            "can_revoke": filing.status == AnnualFiling.Status.APPROVED,
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
@@ -293,6 +299,11 @@ class AnnualFilingAdmin(XlsxExportAdmin, ReviewOnlyAdminMixin, BureauScopedAdmin
                 "<int:pk>/return/",
                 self.admin_site.admin_view(self.return_view),
                 name="registry_annualfiling_return",
+            ),
+            path(
+                "<int:pk>/revoke/",
+                self.admin_site.admin_view(self.revoke_view),
+                name="registry_annualfiling_revoke",
             ),
             *super().get_urls(),
         ]
@@ -324,7 +335,10 @@ class AnnualFilingAdmin(XlsxExportAdmin, ReviewOnlyAdminMixin, BureauScopedAdmin
         if request.method == "POST" and form.is_valid():
             try:
                 services.filing_bureau_return(
-                    actor=request.user, filing=filing, reason=form.cleaned_data["reason"]
+                    actor=request.user,
+                    filing=filing,
+                    reason=form.cleaned_data["reason"],
+                    marks=form.marks(),
                 )
             except DomainError as exc:
                 for message in exc.messages:
@@ -335,6 +349,42 @@ class AnnualFilingAdmin(XlsxExportAdmin, ReviewOnlyAdminMixin, BureauScopedAdmin
                 )
             return HttpResponseRedirect(reverse("admin:registry_annualfiling_change", args=[pk]))
         return self._return_page(request, [filing], form, single=True)
+
+    def revoke_view(self, request, pk):
+        """Revoke (撤销) an approved filing, with a reason (asked on an intermediate page)."""
+        filing = self._filing_or_404(request, pk)
+        change_url = reverse("admin:registry_annualfiling_change", args=[pk])
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.filing_revoke(
+                    actor=request.user, filing=filing, reason=form.cleaned_data["reason"]
+                )
+            except DomainError as exc:
+                for message in exc.messages:
+                    self.message_user(request, message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("The approval of %(filing)s was revoked; its certificate no longer verifies.")
+                    % {"filing": filing},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(change_url)
+        return reason_page(
+            self,
+            request,
+            title=_("Revoke the approval of the filing"),
+            intro=_(
+                "The certificate of this filing no longer verifies: the public check and the "
+                "lookup say that it was revoked, with today's date. The year's registry status "
+                "is decided again. The manager and his firm are told."
+            ),
+            people=[filing],
+            form=form,
+            submit=_("Revoke"),
+            cancel_url=change_url,
+        )
 
     # --- actions --------------------------------------------------------------------------
 
@@ -363,6 +413,7 @@ class AnnualFilingAdmin(XlsxExportAdmin, ReviewOnlyAdminMixin, BureauScopedAdmin
                 filings=queryset.select_related("manager"),
                 decide=services.filing_bureau_return,
                 reason=form.cleaned_data["reason"],
+                marks=form.marks(),
             )
             _report(
                 self,
@@ -470,11 +521,20 @@ class ConductRecordForm(forms.ModelForm):
         help_text=_("PDF, JPEG or PNG: the decision, the notice of penalty or of commendation."),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Of a bad record only; left out: general.
+        self.fields["severity"].required = False
+
+    def clean_severity(self):
+        return self.cleaned_data.get("severity") or ConductRecord.Severity.GENERAL
+
     class Meta:
         model = ConductRecord
         fields = [
             "manager",
             "kind",
+            "severity",
             "occurred_on",
             "summary",
             "details",
@@ -496,18 +556,29 @@ class ConductRecordAdmin(XlsxExportAdmin, BureauScopedAdmin):
     list_display = [
         "manager",
         "kind",
+        "severity",
         "occurred_on",
         "summary",
         "effective_from",
         "effective_until",
         "public",
         "recorded_by",
+        "voided_at",
+        "repaired_on",
     ]
-    list_filter = ["kind", "public", ManagerJurisdictionFilter]
+    list_filter = ["kind", "severity", "public", ManagerJurisdictionFilter]
     search_fields = ["manager__real_name", "=manager__registration_number", "summary"]
     list_select_related = ["manager", "recorded_by"]
     autocomplete_fields = ["manager"]
-    readonly_fields = ["evidence_link", "recorded_by", "recorded_at"]
+    readonly_fields = [
+        "evidence_link",
+        "recorded_by",
+        "recorded_at",
+        "voided_at",
+        "voided_by",
+        "void_reason",
+        "repaired_on",
+    ]
     date_hierarchy = "occurred_on"
 
     def scoped_queryset(self, request):
@@ -518,6 +589,8 @@ class ConductRecordAdmin(XlsxExportAdmin, BureauScopedAdmin):
         if obj is not None:
             fields.insert(fields.index("evidence"), "evidence_link")
             fields += ["recorded_by", "recorded_at"]
+            if obj.voided_at or obj.repaired_on:
+                fields += ["voided_at", "voided_by", "void_reason", "repaired_on"]
         return fields
 
     def get_readonly_fields(self, request, obj=None):

@@ -23,6 +23,13 @@ class RegistryConfig(AppConfig):
             lambda manager, today: current_filing_year(manager=manager, today=today)
         )
 
+        # Registration steps (accounts, below the notices) are told through the registry.
+        from accounts.services import registration_hook_register
+
+        from .registration import registration_notices
+
+        registration_hook_register(registration_notices)
+
         # An audit rejection (training, below) decides the year's status again, if given.
         from training.audits import audit_rejection_hook_register
 

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateInput
 from core.uploads import PrivateFileField
 
 from .models import FilingProof
@@ -44,12 +45,36 @@ class ProofUploadForm(forms.Form):
 
 
 class ReturnForm(forms.Form):
+    """The reason of a return and, optionally, a note on each proof to correct: the manager
+    sees those proofs (and only those) marked on his filing page."""
+
     reason = forms.CharField(
         label=_("Reason for the return"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text=_("The manager sees this reason and fixes the filing accordingly."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind in FilingProof.Kind:
+            self.fields[f"mark_{kind.value}"] = forms.CharField(
+                label=_("To correct in “%(kind)s”") % {"kind": kind.label},
+                required=False,
+                max_length=500,
+                widget=forms.TextInput(attrs={"placeholder": _("Leave empty if it is fine")}),
+            )
+
+    def mark_fields(self):
+        return [self[f"mark_{kind.value}"] for kind in FilingProof.Kind]
+
+    def marks(self) -> dict[str, str]:
+        """proof kind → note, for the proofs given a note."""
+        return {
+            kind.value: self.cleaned_data[f"mark_{kind.value}"].strip()
+            for kind in FilingProof.Kind
+            if self.cleaned_data.get(f"mark_{kind.value}", "").strip()
+        }
 
 
 class VerifyForm(forms.Form):
@@ -93,3 +118,46 @@ class LookupForm(forms.Form):
                 _("Enter the registration number and the name together, or the certificate code.")
             )
         return data
+
+
+class AssignForm(forms.Form):
+    """Assign filings to an official (empty: to nobody)."""
+
+    assignee = forms.ModelChoiceField(
+        label=_("Official"),
+        queryset=None,
+        required=False,
+        empty_label=_("Nobody (remove the assignment)"),
+    )
+
+    def __init__(self, *args, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff
+        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.email
+
+
+class BulkExtensionForm(forms.Form):
+    """A later deadline for many managers at once, named by their registration numbers."""
+
+    numbers = forms.CharField(
+        label=_("Registration numbers"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=100_000,
+        help_text=_("One or more, separated by spaces, commas or new lines."),
+    )
+    year = forms.IntegerField(label=_("Filing year"), min_value=2000, max_value=2100)
+    until = forms.DateField(label=_("New deadline"), widget=DateInput())
+    reason = forms.CharField(
+        label=_("Reason for the extension"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        help_text=_("Each manager is told the new deadline and this reason."),
+    )
+
+    def clean_numbers(self) -> list[str]:
+        text = self.cleaned_data["numbers"]
+        numbers = [n.strip().upper() for n in text.replace(",", " ").replace("，", " ").split()]
+        numbers = list(dict.fromkeys(n for n in numbers if n))
+        if not numbers:
+            raise forms.ValidationError(_("Give at least one registration number."))
+        return numbers

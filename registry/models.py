@@ -7,8 +7,8 @@ fields, choices and constraints."""
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
-from django.utils.translation import gettext
+from django.db.models import Q, Value
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -29,6 +29,16 @@ class FilingWindow(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     opens_on = models.DateField(_("opens on"))
     closes_on = models.DateField(_("closes on"), help_text=_("The last day submissions are taken."))
+    return_grace_days = models.PositiveSmallIntegerField(
+        _("days given after a late return"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A filing returned in the last days of the window, or after the close while it was "
+            "under review, extends its manager's deadline by this many days. Empty: the "
+            "setting's default (7)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("filing window")
@@ -97,11 +107,14 @@ class AnnualFiling(models.Model):
         AWAITING_BUREAU = "awaiting_bureau", _("Awaiting bureau review")
         APPROVED = "approved", _("Approved (filed)")
         RETURNED = "returned", _("Returned")
+        # 撤销: the bureau withdrew its approval, with a reason. Final; the certificate's code
+        # stays so that /verify/ can say so.
+        REVOKED = "revoked", pgettext_lazy("filing", "Revoked")
 
     #: States in which the manager may change the filing and its proofs.
     EDITABLE = (Status.DRAFT, Status.RETURNED)
     #: States in which the filing is under review or decided: the year's records are frozen.
-    LOCKED = (Status.AWAITING_FIRM, Status.AWAITING_BUREAU, Status.APPROVED)
+    LOCKED = (Status.AWAITING_FIRM, Status.AWAITING_BUREAU, Status.APPROVED, Status.REVOKED)
 
     manager = models.ForeignKey(
         ManagerProfile, verbose_name=_("manager"), on_delete=models.PROTECT, related_name="filings"
@@ -136,6 +149,33 @@ class AnnualFiling(models.Model):
     certificate_code = models.CharField(
         _("certificate code"), max_length=16, unique=True, null=True, blank=True
     )
+    # Triage (stored at submission and return, so the bureau's list filters without reading
+    # the snapshot): the hours were short when submitted; how many times it was returned.
+    hours_short_at_submission = models.BooleanField(
+        _("hours short at submission"), default=False, db_default=False
+    )
+    return_count = models.PositiveSmallIntegerField(_("times returned"), default=0, db_default=0)
+    # The current CE proof was uploaded, not the portal's transcript (set at submission, when
+    # the proofs freeze); a current proof's content is also a current proof of another manager
+    # (set at submission, and on this filing and the other's when such an upload is made).
+    ce_uploaded = models.BooleanField(_("CE proof uploaded"), default=False, db_default=False)
+    duplicate_document = models.BooleanField(
+        _("document also under another manager"), default=False, db_default=False
+    )
+    # The official who is to review it ("my queue").
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_filings",
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked on"), null=True, blank=True)
+    revoke_reason = models.TextField(
+        _("reason for the revocation"), blank=True, default="", db_default=""
+    )
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -168,6 +208,7 @@ class AnnualFiling(models.Model):
             models.Index(
                 fields=["status", "firm_approved_at", "id"], name="filing_status_forwarded_idx"
             ),
+            models.Index(fields=["assigned_to", "status"], name="filing_assigned_status_idx"),
         ]
 
     def __str__(self) -> str:
@@ -207,6 +248,10 @@ class FilingProof(models.Model):
     )
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     replaced_at = models.DateTimeField(_("replaced"), null=True, blank=True)
+    # SHA-256 of the stored file, computed at upload: the same document under two managers.
+    content_hash = models.CharField(
+        _("content hash"), max_length=64, blank=True, db_index=True, default="", db_default=""
+    )
 
     history = HistoricalRecords(verbose_name=_("proof change"))
 
@@ -241,6 +286,7 @@ class ReviewEvent(models.Model):
         FIRM_RETURN = "firm_return", _("Returned by the firm")
         BUREAU_APPROVE = "bureau_approve", _("Approved by the bureau")
         BUREAU_RETURN = "bureau_return", _("Returned by the bureau")
+        BUREAU_REVOKE = "bureau_revoke", _("Approval revoked by the bureau")
 
     filing = models.ForeignKey(
         AnnualFiling, verbose_name=_("filing"), on_delete=models.PROTECT, related_name="events"
@@ -278,6 +324,7 @@ class StatusReason(models.TextChoices):
     NOT_APPROVED = "not_approved", _("The filing was not approved by the deadline")
     HOURS_SHORT = "hours_short", _("Study hours short of the rule")
     BAD_CONDUCT = "bad_conduct", _("A bad conduct record in force")
+    REVOKED = "revoked", _("The approval of the filing was revoked")
 
 
 def reasons_display(reasons: list[str]) -> list[str]:
@@ -342,6 +389,25 @@ class RegistryStatus(YearStatus):
     closed_on = models.DateField(_("window closed on"))
     decided_at = models.DateTimeField(_("decided"))
     updated_at = models.DateTimeField(_("last changed"))
+    # Set by an upheld objection (`services.registry_status_correct`): the reasons a bureau
+    # official removed stay removed when the status is decided again.
+    corrected_at = models.DateTimeField(_("corrected"), null=True, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("corrected by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # db_default: the closing's INSERT … SELECT (and any bulk writer) leaves it out.
+    removed_reasons = ArrayField(
+        models.CharField(max_length=16, choices=StatusReason.choices),
+        verbose_name=_("reasons removed on objection"),
+        default=list,
+        db_default=Value([], output_field=ArrayField(models.CharField(max_length=16))),
+        blank=True,
+    )
 
     class Meta:
         verbose_name = _("registry status")
@@ -376,6 +442,8 @@ class CreditEntry(YearStatus):
         WINDOW_CLOSED = "window_closed", _("The filing window closed")
         LATE_APPROVAL = "late_approval", _("Filing approved after the close")
         CONDUCT = "conduct", _("Conduct record entered or changed")
+        REVOKED = "revoked", _("Filing approval revoked")
+        CORRECTED = "corrected", _("Corrected after an objection")
         AUDIT = "audit_rejected", _("Study record rejected by an audit")
 
     manager = models.ForeignKey(
@@ -416,6 +484,11 @@ class ConductRecord(models.Model):
         GOOD = "good", _("Good conduct")
         BAD = "bad", _("Bad conduct")
 
+    class Severity(models.TextChoices):
+        MINOR = "minor", _("Minor")
+        GENERAL = "general", pgettext_lazy("severity", "General")
+        SERIOUS = "serious", _("Serious")
+
     manager = models.ForeignKey(
         ManagerProfile,
         verbose_name=_("manager"),
@@ -423,6 +496,14 @@ class ConductRecord(models.Model):
         related_name="conduct_records",
     )
     kind = models.CharField(_("type"), max_length=8, choices=Kind.choices)
+    severity = models.CharField(
+        _("severity"),
+        max_length=8,
+        choices=Severity.choices,
+        default=Severity.GENERAL,
+        db_default=Severity.GENERAL,
+        help_text=_("Of a bad record: how many points it takes off the credit score."),
+    )
     occurred_on = models.DateField(_("date"))
     summary = models.CharField(_("summary"), max_length=200)
     details = models.TextField(_("details"), blank=True)
@@ -445,6 +526,22 @@ class ConductRecord(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Voided by an upheld objection (`services.conduct_record_void`): kept, in force never.
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("voided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    void_reason = models.TextField(
+        _("reason for voiding"), blank=True, editable=False, default="", db_default=""
+    )
+    # Ended early by an approved credit repair (`services.conduct_record_end_early`).
+    repaired_on = models.DateField(_("repaired on"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords(
         verbose_name=_("conduct record change"), excluded_fields=["updated_at"]
@@ -468,3 +565,120 @@ class ConductRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.manager} · {self.get_kind_display()} · {self.summary}"
+
+
+# --- triage: correction marks, bulk approval jobs --------------------------------------------
+
+
+class ProofMark(models.Model):
+    """A proof a return asks the manager to correct, with the reviewer's note. Open until the
+    filing is submitted again, then kept as a record (`resolved_at`, `replaced`)."""
+
+    filing = models.ForeignKey(
+        AnnualFiling, verbose_name=_("filing"), on_delete=models.CASCADE, related_name="marks"
+    )
+    event = models.ForeignKey(
+        ReviewEvent, verbose_name=_("return"), on_delete=models.CASCADE, related_name="marks"
+    )
+    kind = models.CharField(_("proof"), max_length=16, choices=FilingProof.Kind.choices)
+    # The proof that was current at the return (None: it was missing).
+    proof = models.ForeignKey(
+        FilingProof,
+        verbose_name=_("marked file"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.TextField(_("what to correct"))
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("closed at resubmission"), null=True, blank=True)
+    replaced = models.BooleanField(_("replaced before resubmission"), default=False)
+
+    class Meta:
+        verbose_name = _("correction mark")
+        verbose_name_plural = _("correction marks")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "kind"], name="one_mark_per_return_and_proof")
+        ]
+        indexes = [
+            models.Index(
+                fields=["filing"], name="proofmark_open_idx", condition=Q(resolved_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filing_id} {self.kind}"
+
+
+class BulkApprovalJob(models.Model):
+    """ "Approve every filing without a risk flag" of the list an official chose, run in the
+    background: one item per filing, with its outcome; the counts are the progress bar."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default="queued")
+    # What the official chose (the list's filters) and a digest of the filings it held: the
+    # same list asked twice (a double click) while the first job runs is that job.
+    query = models.CharField(_("list"), max_length=500, blank=True)
+    key = models.CharField(max_length=64, editable=False)
+    total = models.PositiveIntegerField(_("filings"), default=0)
+
+    class Meta:
+        verbose_name = _("bulk approval")
+        verbose_name_plural = _("bulk approvals")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "key"],
+                condition=~Q(state="done"),
+                name="one_open_bulk_approval_per_list",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_by} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class BulkApprovalItem(models.Model):
+    """One filing of a bulk approval: what it was when the job started, and what happened."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "", _("Waiting")
+        APPROVED = "approved", _("Approved")
+        SKIPPED = "skipped", _("Skipped")
+        CHANGED = "changed", _("Changed meanwhile, not approved")
+
+    job = models.ForeignKey(
+        BulkApprovalJob, verbose_name=_("job"), on_delete=models.CASCADE, related_name="items"
+    )
+    filing = models.ForeignKey(
+        AnnualFiling, verbose_name=_("filing"), on_delete=models.CASCADE, related_name="+"
+    )
+    seen_updated_at = models.DateTimeField()
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, default="", blank=True
+    )
+    note = models.TextField(_("why"), blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk approval item")
+        verbose_name_plural = _("bulk approval items")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "filing"], name="one_item_per_job_and_filing")
+        ]
+        indexes = [models.Index(fields=["job", "outcome"], name="bulkitem_job_outcome_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.filing_id} {self.outcome}"

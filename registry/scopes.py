@@ -19,7 +19,7 @@ from django.db.models import (
     QuerySet,
 )
 
-from accounts.models import Jurisdiction, ManagerProfile
+from accounts.models import Jurisdiction, ManagerProfile, RegistrationStatus
 from core.jurisdictions import nearest
 from training.models import HoursRule
 
@@ -32,7 +32,7 @@ from .selectors import default_window
 
 Status = AnnualFiling.Status
 #: Filings that are in the hands of the reviewers or done: their manager has submitted.
-SUBMITTED = (Status.AWAITING_FIRM, Status.AWAITING_BUREAU, Status.APPROVED)
+SUBMITTED = (Status.AWAITING_FIRM, Status.AWAITING_BUREAU, Status.APPROVED, Status.REVOKED)
 #: One advisory lock for both jobs: two beats at once run one after the other.
 _LOCK_KEY = 0x5245_4749  # "REGI"
 
@@ -61,9 +61,9 @@ class Scope:
     exclude_ids: list[int] = field(default_factory=list)  # …and left out of their jurisdiction
 
     def managers(self) -> QuerySet[ManagerProfile]:
-        """The registered, active managers of the scope."""
+        """The registered (number in force), active managers of the scope."""
         qs = ManagerProfile.objects.filter(
-            completed_at__isnull=False, user__is_active=True
+            registration_status=RegistrationStatus.REGISTERED, user__is_active=True
         ).order_by()
         if self.manager_ids is not None:
             qs = qs.filter(pk__in=self.manager_ids)

@@ -39,6 +39,7 @@ from accounts.models import (
     Employment,
     Jurisdiction,
     ManagerProfile,
+    RegistrationStatus,
     User,
 )
 from accounts.roles import Role, roles_of
@@ -53,6 +54,7 @@ from .models import (
     FilingExtension,
     FilingProof,
     FilingWindow,
+    ProofMark,
     RegistryStatus,
     ReviewEvent,
     StatusReason,
@@ -529,23 +531,51 @@ def can_firm_review(*, user: User, filing: AnnualFiling) -> bool:
 
 
 def certificate_lookup(*, code: str) -> AnnualFiling | None:
+    """The filing a certificate's code was issued for: approved, or approved and since revoked
+    (the page says so: `certificate_void`)."""
     code = "".join(ch for ch in code.upper() if ch.isalnum())
     if not code:
         return None
     return (
-        AnnualFiling.objects.filter(certificate_code=code, status=AnnualFiling.Status.APPROVED)
+        AnnualFiling.objects.filter(
+            certificate_code=code,
+            status__in=[AnnualFiling.Status.APPROVED, AnnualFiling.Status.REVOKED],
+        )
         .select_related("manager")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class Void:
+    """Why a certificate no longer verifies: "revoked" (the filing) or "cancelled" (the
+    registration), since when."""
+
+    why: str
+    on: dt.datetime
+
+
+def certificate_void(filing: AnnualFiling) -> Void | None:
+    """None while the certificate holds: its filing approved and its manager's registration
+    in force."""
+    if filing.status == AnnualFiling.Status.REVOKED:
+        return Void("revoked", filing.revoked_at)
+    if filing.manager.registration_status == RegistrationStatus.CANCELLED:
+        return Void("cancelled", filing.manager.cancelled_at)
+    return None
 
 
 # --- registry status, credit record, conduct records ---------------------------------------------
 
 
 def in_force_between(start: dt.date, end: dt.date) -> Q:
-    """Conduct records in force on at least one day from `start` to `end`."""
-    return Q(effective_from__lte=end) & (
-        Q(effective_until__isnull=True) | Q(effective_until__gte=start)
+    """Conduct records in force on at least one day from `start` to `end`: not voided (an
+    upheld objection), and a repaired record only up to the day before its repair."""
+    return (
+        Q(effective_from__lte=end)
+        & (Q(effective_until__isnull=True) | Q(effective_until__gte=start))
+        & Q(voided_at__isnull=True)
+        & (Q(repaired_on__isnull=True) | Q(repaired_on__gt=start))
     )
 
 
@@ -751,10 +781,23 @@ def public_credit_record(*, manager: ManagerProfile) -> CreditRecord:
     return credit_record_for(manager=manager, conduct=conduct, entries=False, full_reasons=False)
 
 
+def public_revoked_filings(*, manager: ManagerProfile) -> list[AnnualFiling]:
+    """The manager's filings whose approval the bureau revoked (year and date are public)."""
+    return list(
+        AnnualFiling.objects.filter(manager=manager, status=AnnualFiling.Status.REVOKED)
+        .only("year", "revoked_at", "manager_id")
+        .order_by("-year")
+    )
+
+
 def _comparable_name(name: str) -> str:
     """A name as typed, made comparable: NFKC (full-width letters and spaces), no whitespace,
     case folded."""
     return "".join(unicodedata.normalize("NFKC", name or "").split()).casefold()
+
+
+#: The registrations the public can find: in force, or cancelled (the page says since when).
+PUBLIC_REGISTRATION = (RegistrationStatus.REGISTERED, RegistrationStatus.CANCELLED)
 
 
 def public_manager_lookup(*, number: str, name: str) -> ManagerProfile | None:
@@ -766,7 +809,9 @@ def public_manager_lookup(*, number: str, name: str) -> ManagerProfile | None:
     if not number or not wanted:
         return None
     manager = (
-        ManagerProfile.objects.filter(registration_number=number, completed_at__isnull=False)
+        ManagerProfile.objects.filter(
+            registration_number=number, registration_status__in=PUBLIC_REGISTRATION
+        )
         .select_related("jurisdiction")
         .first()
     )
@@ -780,7 +825,11 @@ def public_manager_by_certificate(*, code: str) -> ManagerProfile | None:
     filing = certificate_lookup(code=code)
     if filing is None:
         return None
-    return ManagerProfile.objects.select_related("jurisdiction").get(pk=filing.manager_id)
+    return (
+        ManagerProfile.objects.select_related("jurisdiction")
+        .filter(pk=filing.manager_id, registration_status__in=PUBLIC_REGISTRATION)
+        .first()
+    )
 
 
 def with_latest_status(managers: QuerySet[ManagerProfile]) -> QuerySet[ManagerProfile]:
@@ -934,3 +983,17 @@ def filing_audit_trail(filing: AnnualFiling) -> list[AuditEntry]:
         )
     rows.sort(key=lambda r: r.when, reverse=True)
     return rows
+
+
+# --- correction marks of a return ------------------------------------------------------------
+
+
+def open_marks(filing: AnnualFiling) -> dict[str, ProofMark]:
+    """kind → the open correction mark of the filing's last return (one query): what its
+    manager must correct before submitting again."""
+    return {
+        mark.kind: mark
+        for mark in ProofMark.objects.filter(filing=filing, resolved_at__isnull=True).order_by(
+            "created_at", "pk"
+        )
+    }

@@ -8,13 +8,17 @@ state changed and is told what happened. Nothing is written when a check fails."
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Employment, ManagerProfile, User
@@ -22,6 +26,7 @@ from accounts.roles import Role, roles_of
 from accounts.selectors import current_employment, manager_list_for
 from core.bulk import decide_each
 from core.errors import DomainError
+from core.jurisdictions import nearest_in
 from core.pages import images_to_pdf
 from core.uploads import validate_upload
 from notifications.models import EVENT_PREFIX, Notice
@@ -38,10 +43,12 @@ from .models import (
     CreditEntry,
     FilingExtension,
     FilingProof,
+    FilingWindow,
+    ProofMark,
     RegistryStatus,
     ReviewEvent,
 )
-from .status import registry_status_refresh
+from .status import registry_status_decide, registry_status_refresh
 
 Status = AnnualFiling.Status
 Action = ReviewEvent.Action
@@ -54,6 +61,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     Action.FIRM_RETURN: ((Status.AWAITING_FIRM,), Status.RETURNED),
     Action.BUREAU_APPROVE: ((Status.AWAITING_BUREAU,), Status.APPROVED),
     Action.BUREAU_RETURN: ((Status.AWAITING_BUREAU,), Status.RETURNED),
+    Action.BUREAU_REVOKE: ((Status.APPROVED,), Status.REVOKED),
 }
 
 #: Who acts at each stage (bureau stage: bureau staff, or an administrator).
@@ -188,6 +196,10 @@ def _event_notices(event: ReviewEvent, filing: AnnualFiling) -> list[NewNotice]:
     elif event.action == A.BUREAU_APPROVE:
         out.append((filing.manager.user_id, K.FILING_APPROVED, own))
         out += [(pk, K.FILING_APPROVED, firm_link) for pk in reviewers]
+    elif event.action == A.BUREAU_REVOKE:
+        out.append((filing.manager.user_id, K.FILING_REVOKED, own))
+        # The firm no longer reaches a filing of a manager it stopped employing: no link then.
+        out += [(pk, K.FILING_REVOKED, reverse("overview:firm_managers")) for pk in reviewers]
     params = {
         "year": filing.year,
         "name": filing.manager.real_name,
@@ -304,8 +316,44 @@ def filing_proof_upload(
         )
         proof._detected_mime = mime  # noqa: SLF001 (PrivateUploadTo reads it)
         proof.file.save(proof.original_name, file, save=False)
+        proof.content_hash = content_hash(proof.file)
         proof.save()
+        _duplicates_flag(proof)
     return proof
+
+
+def _other_managers_copies(*, content_hash: str, manager_id: int):
+    """Current proofs of other managers with this content."""
+    return FilingProof.objects.filter(content_hash=content_hash, replaced_at__isnull=True).exclude(
+        filing__manager_id=manager_id
+    )
+
+
+def _duplicates_flag(proof: FilingProof) -> None:
+    """A proof whose content is also a current proof of another manager flags both filings
+    (one UPDATE; `updated_at` is left alone). Cleared only when a filing is submitted again
+    without such a proof (`filing_submit`)."""
+    if not proof.content_hash:
+        return
+    copies = _other_managers_copies(
+        content_hash=proof.content_hash, manager_id=proof.filing.manager_id
+    )
+    if copies.exists():
+        AnnualFiling.objects.filter(
+            Q(pk=proof.filing_id) | Q(pk__in=copies.values("filing_id"))
+        ).update(duplicate_document=True)
+
+
+def content_hash(file) -> str:
+    """SHA-256 of a stored file's content (hex): the same document under two managers."""
+    digest = hashlib.sha256()
+    file.open("rb")
+    try:
+        for chunk in file.chunks():
+            digest.update(chunk)
+    finally:
+        file.close()
+    return digest.hexdigest()
 
 
 def filing_proof_upload_pages(
@@ -366,10 +414,12 @@ def filing_proof_reuse(*, actor: User, filing: AnnualFiling, kind: str) -> Filin
             original_name=source.original_name,
             mime=source.mime,
             size=source.size,
+            content_hash=source.content_hash,
             uploaded_by=actor,
         )
         proof._change_reason = f"reused from the {source.filing.year} filing"  # noqa: SLF001
         proof.save()
+        _duplicates_flag(proof)
     return proof
 
 
@@ -404,6 +454,16 @@ def filing_submission_errors(
         deadline = selectors.deadline_for(manager=manager, year=filing.year)
     if not deadline.allows(today):
         errors.append(str(_window_error(deadline, today).messages[0]))
+    if not manager.is_registered:
+        errors.append(
+            str(
+                _(
+                    "Your registration is not in force (%(status)s): a filing is submitted with "
+                    "a registration number in force."
+                )
+                % {"status": manager.get_registration_status_display()}
+            )
+        )
     if employment is _UNREAD:
         employment = current_employment(manager=manager)
     if employment is None:
@@ -483,13 +543,40 @@ def filing_submit(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
             raise DomainError(errors, code="incomplete")
         employment = current_employment(manager=filing.manager)
         filing.snapshot = _snapshot(filing.manager, employment, filing.year)
+        compliance = filing.snapshot["compliance"]
+        filing.hours_short_at_submission = bool(
+            compliance["has_rule"] and not compliance["compliant"]
+        )
+        current = FilingProof.objects.filter(filing=filing, replaced_at__isnull=True)
+        filing.ce_uploaded = current.filter(kind=FilingProof.Kind.CE, generated=False).exists()
+        filing.duplicate_document = (
+            current.exclude(content_hash="")
+            .filter(
+                Exists(
+                    FilingProof.objects.filter(
+                        content_hash=OuterRef("content_hash"), replaced_at__isnull=True
+                    ).exclude(filing__manager_id=filing.manager_id)
+                )
+            )
+            .exists()
+        )
         filing.firm = employment.firm
         filing.jurisdiction = employment.firm.jurisdiction
         filing.round += 1
         filing.submitted_at = timezone.now()
         filing.firm_approved_at = None
         _transition(filing=filing, actor=actor, action=Action.SUBMIT)
+        _marks_resolve(filing)
     return filing
+
+
+def _marks_resolve(filing: AnnualFiling) -> None:
+    """At a resubmission the open correction marks are closed, each recording whether its
+    proof was replaced (or added) since the return. One UPDATE."""
+    still_current = FilingProof.objects.filter(pk=OuterRef("proof_id"), replaced_at__isnull=True)
+    ProofMark.objects.filter(filing=filing, resolved_at__isnull=True).update(
+        resolved_at=timezone.now(), replaced=~Exists(still_current)
+    )
 
 
 def filing_withdraw(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
@@ -512,19 +599,124 @@ def filing_firm_approve(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
 
 
 def _return(
-    *, actor: User, filing: AnnualFiling, reason: str, roles: tuple[Role, ...], action: str
+    *,
+    actor: User,
+    filing: AnnualFiling,
+    reason: str,
+    roles: tuple[Role, ...],
+    action: str,
+    marks: dict[str, str] | None = None,
 ) -> AnnualFiling:
-    """Return a filing to its manager, with the reason he reads at the top of his page."""
+    """Return a filing to its manager, with the reason he reads at the top of his page and,
+    in `marks` (proof kind → note), the proofs he must correct. A return in the last days of
+    his window (or after it closed, the filing having been under review) extends his deadline
+    (`_late_return_extension`)."""
     reason = _reason(reason)
+    marks = _clean_marks(marks)
     with transaction.atomic():
         filing = _lock_for(actor, filing, roles)
         filing.return_reason = reason
-        _transition(filing=filing, actor=actor, action=action, reason=reason)
+        filing.return_count += 1
+        event = _transition(filing=filing, actor=actor, action=action, reason=reason)
+        current = {
+            p.kind: p.pk
+            for p in FilingProof.objects.filter(filing=filing, replaced_at__isnull=True)
+        }
+        ProofMark.objects.bulk_create(
+            [
+                ProofMark(
+                    filing=filing, event=event, kind=kind, proof_id=current.get(kind), note=note
+                )
+                for kind, note in marks.items()
+            ]
+        )
+        _late_return_extension(filing=filing, actor=actor)
     return filing
 
 
-def filing_firm_return(*, actor: User, filing: AnnualFiling, reason: str) -> AnnualFiling:
-    return _return(actor=actor, filing=filing, reason=reason, roles=FIRM, action=Action.FIRM_RETURN)
+def _clean_marks(marks: dict[str, str] | None) -> dict[str, str]:
+    """The marked proofs, each with its note (required)."""
+    cleaned: dict[str, str] = {}
+    for kind, note in (marks or {}).items():
+        if kind not in FilingProof.Kind.values:
+            raise DomainError(_("Unknown kind of proof."), code="kind")
+        note = (note or "").strip()
+        if not note:
+            raise DomainError(
+                _("Say what to correct in “%(kind)s”.") % {"kind": FilingProof.Kind(kind).label},
+                code="mark",
+            )
+        cleaned[kind] = note
+    return cleaned
+
+
+def return_grace_days(*, manager: ManagerProfile, year: int) -> int:
+    """Days a late return adds to the deadline: the nearest filing window of the manager's
+    jurisdiction (itself, then up the tree) that sets a number, else the setting."""
+    if manager.jurisdiction is not None:
+        days = (
+            nearest_in(
+                FilingWindow.objects.filter(year=year, return_grace_days__isnull=False),
+                path=manager.jurisdiction.path,
+            )
+            .values_list("return_grace_days", flat=True)
+            .first()
+        )
+        if days is not None:
+            return days
+    return settings.REGISTRY_RETURN_GRACE_DAYS
+
+
+def _late_return_extension(*, filing: AnnualFiling, actor: User) -> FilingExtension | None:
+    """A return in the last `REGISTRY_LATE_RETURN_DAYS` days of the manager's deadline, or
+    after it (the filing was under review when the window closed), gives him
+    `return_grace_days` more, counted from the deadline or from today if later, as an
+    extension with its reason (never shortening one). The manager is told."""
+    manager = filing.manager
+    today = timezone.localdate()
+    last_day = selectors.deadline_for(manager=manager, year=filing.year).last_day
+    if (last_day - today).days >= settings.REGISTRY_LATE_RETURN_DAYS:
+        return None
+    days = return_grace_days(manager=manager, year=filing.year)
+    if days <= 0:
+        return None
+    until = max(last_day, today) + dt.timedelta(days=days)
+    # Stored text, read by the manager and the bureau: in the portal's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = gettext(
+            "Returned on %(date)s, near or after the deadline: %(days)s more days to correct it."
+        ) % {"date": _date(today), "days": days}
+    extension, _created = FilingExtension.objects.update_or_create(
+        manager=manager,
+        year=filing.year,
+        defaults={"until": until, "reason": reason, "granted_by": actor},
+    )
+    notices_create(
+        [
+            NewNotice(
+                recipient_id=manager.user_id,
+                kind=Notice.Kind.FILING_EXTENDED,
+                link=reverse("registry:my_filing") + f"?year={filing.year}",
+                params={"year": filing.year, "until": until.isoformat(), "reason": reason},
+                year=filing.year,
+                milestone=f"ext-{until:%Y%m%d}",
+            )
+        ]
+    )
+    return extension
+
+
+def filing_firm_return(
+    *, actor: User, filing: AnnualFiling, reason: str, marks: dict[str, str] | None = None
+) -> AnnualFiling:
+    return _return(
+        actor=actor,
+        filing=filing,
+        reason=reason,
+        roles=FIRM,
+        action=Action.FIRM_RETURN,
+        marks=marks,
+    )
 
 
 # --- the bureau's review ---------------------------------------------------------------------
@@ -547,19 +739,61 @@ def filing_bureau_approve(*, actor: User, filing: AnnualFiling) -> AnnualFiling:
         _transition(filing=filing, actor=actor, action=Action.BUREAU_APPROVE)
         # Approved after the window closed (an extension, or a slow review): the year's status
         # is decided again.
-        registry_status_refresh(
+        refreshed = registry_status_refresh(
             manager=filing.manager,
             year=filing.year,
             cause=CreditEntry.Cause.LATE_APPROVAL,
             actor=actor,
         )
+        if refreshed is None:
+            # Under review when the window closed: the year waited for this decision.
+            deadline = selectors.deadline_for(manager=filing.manager, year=filing.year)
+            if deadline.last_day < timezone.localdate():
+                registry_status_decide(
+                    manager=filing.manager,
+                    year=filing.year,
+                    last_day=deadline.last_day,
+                    cause=CreditEntry.Cause.LATE_APPROVAL,
+                    actor=actor,
+                )
     return filing
 
 
-def filing_bureau_return(*, actor: User, filing: AnnualFiling, reason: str) -> AnnualFiling:
+def filing_bureau_return(
+    *, actor: User, filing: AnnualFiling, reason: str, marks: dict[str, str] | None = None
+) -> AnnualFiling:
     return _return(
-        actor=actor, filing=filing, reason=reason, roles=BUREAU, action=Action.BUREAU_RETURN
+        actor=actor,
+        filing=filing,
+        reason=reason,
+        roles=BUREAU,
+        action=Action.BUREAU_RETURN,
+        marks=marks,
     )
+
+
+def filing_revoke(*, actor: User, filing: AnnualFiling, reason: str) -> AnnualFiling:
+    """Revoke (撤销) an approved filing, with the reason: its certificate no longer verifies
+    (/verify/ says revoked, with the date), the year's status is decided again (the filing no
+    longer counts as approved), the manager and the firm are told. Final; repeating is
+    harmless."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for the revocation."), code="reason")
+    with transaction.atomic():
+        filing = _lock_for(actor, filing, BUREAU)
+        if filing.status == Status.REVOKED:
+            return filing
+        filing.revoked_at = timezone.now()
+        filing.revoke_reason = reason
+        _transition(filing=filing, actor=actor, action=Action.BUREAU_REVOKE, reason=reason)
+        registry_status_refresh(
+            manager=filing.manager,
+            year=filing.year,
+            cause=CreditEntry.Cause.REVOKED,
+            actor=actor,
+        )
+    return filing
 
 
 # --- windows and extensions ------------------------------------------------------------------
@@ -621,3 +855,93 @@ def conduct_record_save(*, actor: User, record: ConductRecord) -> ConductRecord:
                 manager=manager, year=year, cause=CreditEntry.Cause.CONDUCT, actor=actor
             )
     return record
+
+
+# --- corrections after an objection, and credit repair (called by the credit app) ------------
+
+
+def _refresh_all_years(manager: ManagerProfile, *, actor: User, cause: str) -> None:
+    for year in RegistryStatus.objects.filter(manager=manager).values_list("year", flat=True):
+        registry_status_refresh(manager=manager, year=year, cause=cause, actor=actor)
+
+
+def conduct_record_void(*, actor: User, record: ConductRecord, reason: str) -> ConductRecord:
+    """Void a conduct record after an upheld objection (bureau staff of the manager's
+    jurisdiction): kept with who voided it and why, in force never again; the statuses already
+    decided are decided again. Voiding a voided record changes nothing."""
+    manager = _bureau_scoped_manager(actor, record.manager_id)
+    with transaction.atomic():
+        locked = ConductRecord.objects.select_for_update().get(pk=record.pk)
+        if locked.voided_at is not None:
+            return locked
+        locked.voided_at = timezone.now()
+        locked.voided_by = actor
+        locked.void_reason = reason
+        locked._change_reason = reason
+        locked.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
+        _refresh_all_years(manager, actor=actor, cause=CreditEntry.Cause.CORRECTED)
+    return locked
+
+
+def conduct_record_repair(*, actor: User, record: ConductRecord, on: dt.date) -> ConductRecord:
+    """End a bad record's effect from `on` after an approved credit repair (信用修复): in force
+    until the day before. Repeating it changes nothing."""
+    manager = _bureau_scoped_manager(actor, record.manager_id)
+    with transaction.atomic():
+        locked = ConductRecord.objects.select_for_update().get(pk=record.pk)
+        if locked.repaired_on is not None:
+            return locked
+        locked.repaired_on = on
+        locked.save(update_fields=["repaired_on", "updated_at"])
+        _refresh_all_years(manager, actor=actor, cause=CreditEntry.Cause.CONDUCT)
+    return locked
+
+
+def registry_status_correct(
+    *, actor: User, status: RegistryStatus, remove: list[str], reason: str
+) -> RegistryStatus:
+    """Take reasons off a decided status after an upheld objection: they stay off when the
+    status is decided again (`removed_reasons`), the change is written to the credit record and
+    the manager told if the status changes. Removing reasons already gone changes nothing."""
+    manager = _bureau_scoped_manager(actor, status.manager_id)
+    with transaction.atomic():
+        locked = RegistryStatus.objects.select_for_update().get(pk=status.pk)
+        removed = sorted(set(locked.removed_reasons) | set(remove))
+        reasons = [r for r in locked.reasons if r not in removed]
+        if removed == sorted(locked.removed_reasons) and reasons == locked.reasons:
+            return locked
+        previous = locked.status
+        now = timezone.now()
+        locked.removed_reasons = removed
+        locked.reasons = reasons
+        locked.status = RegistryStatus.Status.ABNORMAL if reasons else RegistryStatus.Status.NORMAL
+        locked.corrected_at = now
+        locked.corrected_by = actor
+        locked.updated_at = now
+        locked.save()
+        entry = CreditEntry.objects.create(
+            manager_id=manager.pk,
+            year=locked.year,
+            status=locked.status,
+            previous_status=previous,
+            reasons=reasons,
+            cause=CreditEntry.Cause.CORRECTED,
+            actor=actor,
+            created_at=now,
+        )
+        if locked.status != previous:
+            notices_create(
+                [
+                    NewNotice(
+                        recipient_id=manager.user_id,
+                        kind=Notice.Kind.STATUS_ABNORMAL
+                        if locked.is_abnormal
+                        else Notice.Kind.STATUS_NORMAL,
+                        params={"year": locked.year, "reasons": reasons},
+                        link=reverse("registry:credit_record"),
+                        year=locked.year,
+                        milestone=f"entry-{entry.pk}",
+                    )
+                ]
+            )
+    return locked

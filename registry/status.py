@@ -43,6 +43,7 @@ from notifications.services import (
 from training.models import HoursRule
 from training.selectors import hours_rule_for, with_compliance
 
+from .hooks import manager_changed
 from .models import (
     AnnualFiling,
     ConductRecord,
@@ -80,7 +81,21 @@ def status_candidates(
         not_filed=_flag(Q(filing_status__isnull=True) | Q(filing_status=Status.DRAFT)),
         not_approved=_flag(Q(filing_status__in=pending)),
         bad_conduct=Exists(bad),
+        revoked=_flag(Q(filing_status=Status.REVOKED)),
     )
+
+
+#: A filing in the reviewers' hands: its manager did his part.
+UNDER_REVIEW = (Status.AWAITING_FIRM, Status.AWAITING_BUREAU)
+
+
+def under_review(year: int, *, submitted_before: dt.datetime) -> QuerySet[AnnualFiling]:
+    """For a subquery on managers: the manager's filing of `year`, submitted in time and still
+    under review. The reviewers' delay is not the manager's fault: the closing gives him no
+    status (and writes nothing to his credit record) until they decide: an approval decides the
+    year (`registry_status_decide`), a return gives him a grace period (an extension) after
+    which the closing judges him like anyone."""
+    return filing_of_year(year).filter(status__in=UNDER_REVIEW, submitted_at__lt=submitted_before)
 
 
 def _flag(condition: Q) -> ExpressionWrapper:
@@ -92,6 +107,7 @@ REASON_FLAGS = [
     (StatusReason.NOT_APPROVED, "not_approved"),
     (StatusReason.HOURS_SHORT, "hours_short"),
     (StatusReason.BAD_CONDUCT, "bad_conduct"),
+    (StatusReason.REVOKED, "revoked"),
 ]
 
 
@@ -132,10 +148,10 @@ def _close_scope(scope: Scope, *, now: dt.datetime, result: CloseResult) -> None
     end_of_last_day = timezone.make_aware(
         dt.datetime.combine(scope.last_day + dt.timedelta(days=1), dt.time.min)
     )
-    managers = scope.managers().filter(completed_at__lt=end_of_last_day)
+    managers = scope.managers().filter(registered_at__lt=end_of_last_day)
     managers = managers.exclude(
         Exists(RegistryStatus.objects.filter(manager=OuterRef("pk"), year=scope.year))
-    )
+    ).exclude(Exists(under_review(scope.year, submitted_before=end_of_last_day)))
     candidates = (
         status_candidates(managers, year=scope.year, last_day=scope.last_day, rule=scope.rule)
         .annotate(m_id=F("pk"), m_jurisdiction=F("jurisdiction_id"))
@@ -239,6 +255,34 @@ def _notify_abnormal(*, year: int, now: dt.datetime, result: CloseResult) -> Non
     result.to_send += ids
 
 
+def _firm_status_notices(
+    manager: ManagerProfile, status: RegistryStatus, entry: CreditEntry
+) -> list[NewNotice]:
+    """The reviewers of the manager's current firm, of a status that changed (the status only:
+    the reasons may come from a record that is not public)."""
+    firm_id = (
+        Employment.objects.filter(manager_id=manager.pk, status=Employment.Status.ACTIVE)
+        .values_list("firm_id", flat=True)
+        .first()
+    )
+    if firm_id is None:
+        return []
+    link = reverse("overview:manager_detail", args=[manager.pk])
+    return [
+        NewNotice(
+            recipient_id=user_id,
+            kind=Notice.Kind.FIRM_STATUS_CHANGED,
+            params={"year": status.year, "name": manager.real_name, "status": status.status},
+            link=link,
+            year=status.year,
+            milestone=f"entry-{entry.pk}",
+        )
+        for user_id in FirmMembership.objects.filter(
+            firm_id=firm_id, user__is_active=True
+        ).values_list("user_id", flat=True)
+    ]
+
+
 def registry_status_refresh(
     *, manager: ManagerProfile, year: int, cause: str, actor: User | None = None
 ) -> RegistryStatus | None:
@@ -254,6 +298,7 @@ def registry_status_refresh(
         )
         if current is None:
             return None
+        manager_changed(manager.pk)
         flags = [flag for _, flag in REASON_FLAGS]
         row = (
             status_candidates(
@@ -265,7 +310,11 @@ def registry_status_refresh(
             .values(*flags)
             .get()
         )
-        reasons = [reason.value for reason, flag in REASON_FLAGS if row[flag]]
+        reasons = [
+            reason.value
+            for reason, flag in REASON_FLAGS
+            if row[flag] and reason.value not in current.removed_reasons
+        ]
         if reasons == current.reasons:
             return current
         previous = current.status
@@ -292,6 +341,76 @@ def registry_status_refresh(
                         kind=Notice.Kind.STATUS_ABNORMAL
                         if current.is_abnormal
                         else Notice.Kind.STATUS_NORMAL,
+                        params={"year": year, "reasons": reasons},
+                        link=reverse("registry:credit_record"),
+                        year=year,
+                        milestone=f"entry-{entry.pk}",
+                    ),
+                    *_firm_status_notices(manager, current, entry),
+                ]
+            )
+    return current
+
+
+def registry_status_decide(
+    *, manager: ManagerProfile, year: int, last_day: dt.date, cause: str, actor: User | None
+) -> RegistryStatus | None:
+    """Decide the year of one manager whose deadline (`last_day`) has passed without a status:
+    his filing was under review then and has now been decided. The same rule as the closing
+    (`status_candidates`), the same credit-record entry and notice. None if he has a status
+    already (e.g. the closing ran meanwhile) or was registered after the deadline."""
+    end_of_last_day = timezone.make_aware(
+        dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min)
+    )
+    if manager.jurisdiction_id is None or not manager.completed_at:
+        return None
+    if manager.completed_at >= end_of_last_day:
+        return None
+    flags = [flag for _, flag in REASON_FLAGS]
+    row = (
+        status_candidates(
+            ManagerProfile.objects.filter(pk=manager.pk),
+            year=year,
+            last_day=last_day,
+            rule=hours_rule_for(jurisdiction=manager.jurisdiction, year=year),
+        )
+        .values(*flags)
+        .get()
+    )
+    reasons = [reason.value for reason, flag in REASON_FLAGS if row[flag]]
+    status = RegistryStatus.Status.ABNORMAL if reasons else RegistryStatus.Status.NORMAL
+    now = timezone.now()
+    with transaction.atomic():
+        current, created = RegistryStatus.objects.get_or_create(
+            manager_id=manager.pk,
+            year=year,
+            defaults={
+                "status": status,
+                "reasons": reasons,
+                "jurisdiction_id": manager.jurisdiction_id,
+                "closed_on": last_day,
+                "decided_at": now,
+                "updated_at": now,
+            },
+        )
+        if not created:
+            return None
+        entry = CreditEntry.objects.create(
+            manager_id=manager.pk,
+            year=year,
+            status=status,
+            previous_status="",
+            reasons=reasons,
+            cause=cause,
+            actor=actor,
+            created_at=now,
+        )
+        if current.is_abnormal:
+            notices_create(
+                [
+                    NewNotice(
+                        recipient_id=manager.user_id,
+                        kind=Notice.Kind.STATUS_ABNORMAL,
                         params={"year": year, "reasons": reasons},
                         link=reverse("registry:credit_record"),
                         year=year,

@@ -7,7 +7,7 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
-from . import jobs, status
+from . import jobs, status, triage
 
 
 @shared_task(name="registry.run_daily")
@@ -28,3 +28,10 @@ def close_windows(day: str | None = None, year: int | None = None) -> dict:
     """Close the windows whose deadline has passed by `day` (default today), by hand."""
     today = dt.date.fromisoformat(day) if day else timezone.localdate()
     return dict(status.windows_close(day=today, year=year).decided)
+
+
+@shared_task(name="registry.bulk_approval_run")
+def bulk_approval_run(job_id: int) -> dict:
+    """Approve the filings of a bulk approval job (see `triage.bulk_approval_run`)."""
+    job = triage.bulk_approval_run(job_id=job_id)
+    return {"job": job.pk, "state": job.state}

@@ -116,6 +116,10 @@ def my_filing(request):
             upload_form=ProofUploadForm(),
             reusable=selectors.reusable_proofs(filing=filing) if filing.is_editable else {},
             can_withdraw=filing.status == AnnualFiling.Status.AWAITING_FIRM,
+            # Open marks exist only on a returned filing (closed at the resubmission).
+            marks=selectors.open_marks(filing)
+            if filing.status == AnnualFiling.Status.RETURNED
+            else {},
         )
     return render(request, "registry/filing_manager.html", context)
 
@@ -390,7 +394,10 @@ def firm_filing_return(request, pk):
     done = _act(
         request,
         lambda: services.filing_firm_return(
-            actor=request.user, filing=filing, reason=form.cleaned_data["reason"]
+            actor=request.user,
+            filing=filing,
+            reason=form.cleaned_data["reason"],
+            marks=form.marks(),
         ),
         _("%(name)s's filing was returned with your reason.") % {"name": filing.manager.real_name},
     )
@@ -413,6 +420,7 @@ def lookup(request):
     client address (`PUBLIC_LOOKUP_RATE`, see core/throttle.py; open when Redis is down)."""
     form = LookupForm(request.POST if request.method == "POST" else None)
     manager = record = employment = None
+    revoked = []
     if form.is_bound:
         if over := throttled(request, setting="PUBLIC_LOOKUP_RATE", scope="public-lookup"):
             return over
@@ -426,6 +434,7 @@ def lookup(request):
         if manager is not None:
             record = selectors.public_credit_record(manager=manager)
             employment = current_employment(manager=manager)
+            revoked = selectors.public_revoked_filings(manager=manager)
         # What was typed is not echoed: a miss reads the same whichever field was wrong.
         form = LookupForm()
     return render(
@@ -437,6 +446,7 @@ def lookup(request):
             "manager": manager,
             "record": record,
             "employment": employment,
+            "revoked": revoked,
         },
         status=404 if searched and manager is None else 200,
     )
@@ -457,7 +467,8 @@ def verify(request, code=None):
     if over := throttled(request, setting="PUBLIC_VERIFY_RATE", scope="public-verify"):
         return over
     filing = selectors.certificate_lookup(code=code)
-    public = selectors.public_credit_record(manager=filing.manager) if filing else None
+    void = selectors.certificate_void(filing) if filing else None
+    public = selectors.public_credit_record(manager=filing.manager) if filing and not void else None
     return render(
         request,
         "registry/verify.html",
@@ -471,6 +482,8 @@ def verify(request, code=None):
             if public
             else None,
             "conduct": public.conduct if public else [],
+            "void": void,
         },
-        status=200 if filing else 404,
+        # Revoked, or the registration cancelled: the certificate existed and holds no more.
+        status=404 if filing is None else 410 if void else 200,
     )

@@ -112,6 +112,8 @@ class ManagerProfileFactory(factory.django.DjangoModelFactory):
     skill_level = "level3"
     registration_number = factory.Sequence(lambda n: f"PM2026{900000 + n:06d}")
     completed_at = factory.LazyFunction(timezone.now)
+    registration_status = "registered"
+    registered_at = factory.LazyAttribute(lambda o: o.completed_at)
     jurisdiction = None
 
 
@@ -184,6 +186,8 @@ def bulk_managers(
                 education="bachelor",
                 registration_number=f"{prefix}{i:08d}"[:16],
                 completed_at=now,
+                registration_status="registered",
+                registered_at=now,
                 jurisdiction=jurisdiction,
             )
         )

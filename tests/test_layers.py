@@ -7,7 +7,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "accounts", "notifications", "training", "registry", "overview", "portal")
+PACKAGES = (
+    "core",
+    "accounts",
+    "notifications",
+    "training",
+    "registry",
+    "overview",
+    "disclosure",
+    "portal",
+)
 
 
 def test_import_linter_contract_is_kept():

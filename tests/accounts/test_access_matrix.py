@@ -76,6 +76,17 @@ def _active_employment(world):
     return Employment.objects.get(manager=world.manager, status="active")
 
 
+def _pending_request(world):
+    """A newcomer asks firm A to confirm him (the firm's employment review page)."""
+    newcomer = f.ManagerProfileFactory(real_name="新人")
+    return Employment.objects.create(
+        manager=newcomer,
+        firm=world.firm,
+        status=Employment.Status.REQUESTED,
+        requested_by=newcomer.user,
+    )
+
+
 def _second_reviewer(world):
     return f.FirmMembershipFactory(firm=world.firm, role=FirmMembership.Role.REVIEWER)
 
@@ -98,6 +109,27 @@ def _staff_invitation_token(world):
 
 
 MATRIX = {
+    # Public: anyone, logged in or not (staff still pass their second factor first).
+    "disclosure:list": {
+        "method": "get",
+        "args": lambda w: [w.county.code, 2026],
+        "expect": {role: 200 for role in ROLES},
+    },
+    "overview:employment_review": {
+        "method": "get",
+        "args": lambda w: [_pending_request(w).pk],
+        "expect": {
+            "owner_manager": 403,
+            "other_manager": 403,
+            "reviewer": 200,
+            "other_reviewer": 404,
+            "bureau": 403,
+            "other_bureau": 403,
+            "prefecture_bureau": 403,
+            "provider": 403,
+            "anonymous": "login",
+        },
+    },
     "overview:manager_detail": {
         "method": "get",
         "args": lambda w: [w.manager.pk],
@@ -510,6 +542,109 @@ MATRIX.update(
     }
 )
 
+# --- the credit file (credit app) --------------------------------------------------------------
+
+
+def _old_bad_record(world):
+    """A bad record of the manager old enough to be repaired (90 days by default)."""
+    record = f.conduct_record(world.manager, by=world.bureau, save=False)
+    record.effective_from = record.occurred_on = timezone.localdate() - dt.timedelta(days=200)
+    record.save()
+    return record
+
+
+def _objection(world):
+    from credit.services import objection_submit
+
+    return objection_submit(
+        actor=world.manager.user,
+        target="bad_record",
+        pk=_old_bad_record(world).pk,
+        reason="并非本人",
+        evidence=f.upload(),
+    )
+
+
+def _repair(world):
+    from credit.services import repair_submit
+
+    return repair_submit(
+        actor=world.manager.user,
+        record=_old_bad_record(world),
+        statement="已整改",
+        proof=f.upload(),
+    )
+
+
+def _supervision_entry(world):
+    from credit.services import supervision_list
+
+    return supervision_list(actor=world.bureau, manager=world.manager, reason="多次投诉")
+
+
+#: The manager himself and the bureau of his jurisdiction (and above); never a firm.
+MANAGER_AND_BUREAU_GET = {
+    "owner_manager": 200,
+    "other_manager": 404,
+    "reviewer": 403,
+    "other_reviewer": 403,
+    "bureau": 200,
+    "other_bureau": 404,
+    "prefecture_bureau": 200,
+    "provider": 403,
+    "anonymous": "login",
+}
+BUREAU_ONLY_POST = {
+    "owner_manager": 403,
+    "other_manager": 403,
+    "reviewer": 403,
+    "other_reviewer": 403,
+    "bureau": 302,
+    "other_bureau": 404,
+    "prefecture_bureau": 302,
+    "provider": 403,
+    "anonymous": "login",
+}
+
+MATRIX.update(
+    {
+        "credit:repair_submit": {
+            "method": "post",
+            "args": lambda w: [_old_bad_record(w).pk],
+            "data": lambda w: {"statement": "已整改", "proof": f.upload()},
+            "expect": MANAGER_ONLY_POST,
+        },
+        "credit:objection_evidence": {
+            "method": "get",
+            "args": lambda w: [_objection(w).pk],
+            "expect": MANAGER_AND_BUREAU_GET,
+        },
+        "credit:repair_proof": {
+            "method": "get",
+            "args": lambda w: [_repair(w).pk],
+            "expect": MANAGER_AND_BUREAU_GET,
+        },
+        "credit:objection_decide": {
+            "method": "post",
+            "args": lambda w: [_objection(w).pk],
+            "data": {"decision": "reject", "reason": "证据不足"},
+            "expect": BUREAU_ONLY_POST,
+        },
+        "credit:repair_decide": {
+            "method": "post",
+            "args": lambda w: [_repair(w).pk],
+            "data": {"decision": "uphold", "reason": "整改到位"},
+            "expect": BUREAU_ONLY_POST,
+        },
+        "credit:supervision_delist": {
+            "method": "post",
+            "args": lambda w: [_supervision_entry(w).pk],
+            "data": {"reason": "已整改"},
+            "expect": BUREAU_ONLY_POST,
+        },
+    }
+)
+
 CASES = [(name, role) for name in MATRIX for role in ALL_ROLES]
 
 
@@ -554,9 +689,15 @@ def test_changing_urls_refuse_get(world, as_user, url_name):
         "accounts:firm_invitation_revoke": world.reviewer,
         "registry:firm_filing_approve": world.reviewer,
         "registry:firm_filing_return": world.reviewer,
+        "credit:objection_decide": world.bureau,
+        "credit:repair_decide": world.bureau,
+        "credit:supervision_delist": world.bureau,
         "training:audit_item_decide": world.bureau,
     }.get(url_name, world.manager.user)
     assert as_user(owner).get(url).status_code == 405
+
+
+APPS = ("accounts", "training", "registry", "credit", "overview", "disclosure", "portal")
 
 
 def _object_url_names():
@@ -567,10 +708,10 @@ def _object_url_names():
         for p in patterns:
             if isinstance(p, URLResolver):
                 ns = p.namespace or namespace
-                if ns in (None, "accounts", "training", "registry", "portal"):
+                if ns in (None, *APPS):
                     walk(p.url_patterns, ns)
             elif isinstance(p, URLPattern) and p.pattern.regex.groups and p.name:
-                if namespace in ("accounts", "training", "registry", "portal") or (
+                if namespace in APPS or (
                     namespace is None and p.callback.__module__.startswith("portal.")
                 ):
                     found.add(f"{namespace}:{p.name}" if namespace else p.name)

@@ -37,29 +37,17 @@ def test_new_manager_is_sent_to_complete_the_profile(new_user, as_user):
     assert response["Location"] == reverse("accounts:profile")
 
 
-def test_completing_the_profile_issues_a_registration_number(new_user, as_user):
+def test_completing_the_profile_issues_no_registration_number_yet(new_user, as_user):
+    """The number comes with the firm's confirmation (tests/accounts/test_registration.py)."""
     data = profile_data()
     response = as_user(new_user).post(reverse("accounts:profile"), data)
     assert response.status_code == 302
     profile = ManagerProfile.objects.get(user=new_user)
-    assert re.fullmatch(r"PM\d{4}\d{6}", profile.registration_number)
+    assert profile.registration_number is None
+    assert profile.registration_status == "awaiting_firm" and profile.is_complete
     assert profile.phone == "13907431234"
     assert profile.id_number == data["id_number"]
     assert profile.id_number_hash == id_number_hash(data["id_number"])
-
-
-def test_registration_numbers_are_unique_and_never_reused(db):
-    first = f.UserFactory()
-    second = f.UserFactory()
-    from accounts.services import profile_save
-
-    a = profile_save(actor=first, data=profile_data())
-    a_number = a.registration_number
-    # Delete the first profile: its number must not come back.
-    ManagerProfile.objects.filter(pk=a.pk).delete()
-    b = profile_save(actor=second, data=profile_data())
-    assert b.registration_number != a_number
-    assert int(b.registration_number[-6:]) > int(a_number[-6:])
 
 
 def test_id_number_is_encrypted_at_rest(new_user, as_user):

@@ -207,6 +207,8 @@ def build() -> dict:
                 education="bachelor",
                 registration_number=f"BM{i:08d}",
                 completed_at=registered,
+                registration_status="registered",
+                registered_at=registered,
                 jurisdiction_id=firms[firm_of(i)].jurisdiction_id,
             )
 

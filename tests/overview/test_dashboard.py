@@ -136,7 +136,7 @@ def counted_in_db(path: str) -> dict:
         "compliant": sum(compliance_for(manager=m, year=YEAR).compliant for m in managers),
         "participations": records.count(),
         "trained": records.values("manager").distinct().count(),
-        **{s: by_status.get(s, 0) for s in S.values},
+        **{s: by_status.get(s, 0) for s in dashboard.STAGES},
         "decided": statuses.count(),
         "abnormal": statuses.filter(status="abnormal").count(),
     }

@@ -72,9 +72,11 @@ def status_of(manager):
 def test_each_manager_gets_the_years_status_with_its_reasons(world, closing):
     f.study_hours(world.manager, YEAR, 30)
     approve(world, submit(world, world.manager))
-    # The other manager: submitted, still awaiting his firm at the close, and short of hours.
+    # The other manager: submitted, short of hours, and returned by his firm before the close.
     f.study_hours(world.other_manager, YEAR, 10)
-    submit(world, world.other_manager)
+    filing = submit(world, world.other_manager)
+    with at(dt.date(2027, 2, 3)):
+        services.filing_firm_return(actor=world.other_reviewer, filing=filing, reason="合同不清")
     third = f.ManagerProfileFactory(real_name="田小明")
     f.employ(third, world.firm)
     f.study_hours(third, YEAR, 40)
@@ -130,7 +132,8 @@ def test_a_manager_registered_after_the_close_is_not_judged_for_that_year(world,
     late = f.ManagerProfileFactory(real_name="晚注册")
     f.employ(late, world.firm)
     ManagerProfile.objects.filter(pk=late.pk).update(
-        completed_at=dt.datetime(2027, 4, 10, tzinfo=SH)
+        completed_at=dt.datetime(2027, 4, 10, tzinfo=SH),
+        registered_at=dt.datetime(2027, 4, 10, tzinfo=SH),
     )
     closing(dt.date(2027, 4, 11))
     assert not RegistryStatus.objects.filter(manager=late).exists()
@@ -139,13 +142,23 @@ def test_a_manager_registered_after_the_close_is_not_judged_for_that_year(world,
 
 def test_a_late_approval_turns_the_status_back_to_normal_and_is_recorded(world, closing):
     f.study_hours(world.manager, YEAR, 30)
-    filing = submit(world, world.manager)
-    with at(dt.date(2027, 3, 5)):
-        services.filing_firm_approve(actor=world.reviewer, filing=filing)
-    closing()
+    filing = submit(world, world.manager, day=dt.date(2027, 3, 20))
+    with at(dt.date(2027, 3, 21)):
+        services.filing_firm_return(actor=world.reviewer, filing=filing, reason="合同不清")
+    closing()  # returned ten days before the close: no grace period, not resubmitted
     assert status_of(world.manager).reasons == ["not_approved"]
-    # The bureau approves on 10 April.
-    with at(dt.date(2027, 4, 10)):
+    # He resubmits within an extension the bureau grants; the bureau approves on 10 May.
+    FilingExtension.objects.create(
+        manager=world.manager,
+        year=YEAR,
+        until=dt.date(2027, 5, 20),
+        reason="补正材料",
+        granted_by=world.bureau,
+    )
+    with at(dt.date(2027, 5, 2)):
+        services.filing_submit(actor=world.manager.user, filing=filing)
+        services.filing_firm_approve(actor=world.reviewer, filing=filing)
+    with at(dt.date(2027, 5, 10)):
         services.filing_bureau_approve(actor=world.bureau, filing=filing)
     status = status_of(world.manager)
     assert status.status == S.NORMAL and status.reasons == []

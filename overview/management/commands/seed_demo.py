@@ -258,7 +258,10 @@ class Command(BaseCommand):
                     education=rng.choice(["senior_high", "junior_college", "bachelor"]),
                     title=rng.choice(["none", "junior", "intermediate"]),
                     skill_level=rng.choice(["level4", "level3", "level3", "level2"]),
-                    registration_number=registration_number_next(),
+                    # Registered once the firm confirmed; the others wait for their firm.
+                    registration_number=registration_number_next() if state == "active" else None,
+                    registration_status="registered" if state == "active" else "awaiting_firm",
+                    registered_at=timezone.now() if state == "active" else None,
                     completed_at=timezone.now(),
                     jurisdiction=firm.jurisdiction if state == "active" else None,
                 )

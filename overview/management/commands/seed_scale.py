@@ -720,16 +720,17 @@ class Command(BaseCommand):
                 INSERT INTO accounts_managerprofile (
                     user_id, real_name, id_number, id_number_hash, phone, education, title,
                     skill_level, certificate_number, registration_number, jurisdiction_id,
-                    completed_at, created_at, updated_at, sms_opt_out)
+                    completed_at, registration_status, registered_at, registration_reason,
+                    created_at, updated_at, sms_opt_out)
                 SELECT user_id, name, id_enc, id_hash, phone, education, title, skill, '',
                        'PM' || %s || lpad(nextval('accounts_registration_number_seq')::text, 6, '0'),
-                       county_id, %s, %s, %s, false
+                       county_id, %s, 'registered', %s, '', %s, %s, false
                   FROM scale_m ORDER BY i
                 RETURNING id, user_id
             )
             UPDATE scale_m s SET profile_id = made.id FROM made WHERE made.user_id = s.user_id
             """,
-            [str(registered.year), registered, registered, registered],
+            [str(registered.year), registered, registered, registered, registered],
         )
         c.execute("CREATE INDEX ON scale_m (profile_id)")
         self.sql(
