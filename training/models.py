@@ -560,7 +560,7 @@ class AuditItem(models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Evidence requested")
         ANSWERED = "answered", _("Answered, awaiting the decision")
-        UPHELD = "upheld", _("Upheld")
+        UPHELD = "upheld", pgettext_lazy("audit", "Upheld")
         REJECTED = "rejected", pgettext_lazy("audit", "Rejected")
 
     class Reason(models.TextChoices):
