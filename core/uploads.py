@@ -25,6 +25,7 @@ settings): the only way out is a view that checks the viewer's right, then calls
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 import math
 import re
@@ -738,3 +739,21 @@ def serve_private_bytes(
     response = HttpResponse(content, content_type=content_type)
     shown_name = _safe_download_name(download_name, extension)
     return _inert_headers(response, content_type, shown_name, inline)
+
+
+# --- Content hashes ---------------------------------------------------------------------------------
+
+
+def content_sha256(f: Any) -> str:
+    """The SHA-256 (hex) of a file's bytes: an upload, or a stored file opened for reading.
+    Read in chunks and rewound, so the caller can still save the upload afterwards. The same
+    document uploaded twice (under two names, by two people) has the same hash."""
+    digest = hashlib.sha256()
+    if hasattr(f, "seek"):
+        f.seek(0)
+    chunks = f.chunks() if hasattr(f, "chunks") else iter(lambda: f.read(_MB), b"")
+    for chunk in chunks:
+        digest.update(chunk)
+    if hasattr(f, "seek"):
+        f.seek(0)
+    return digest.hexdigest()

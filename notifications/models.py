@@ -55,6 +55,10 @@ class Notice(models.Model):
         OBJECTION_DECIDED = "objection_decided", _("Objection decided")
         REPAIR_SUBMITTED = "repair_submitted", _("Credit repair awaiting decision")
         REPAIR_DECIDED = "repair_decided", _("Credit repair decided")
+        # Sampled audits of self-reported study records (training.audits).
+        AUDIT_REQUESTED = "audit_requested", _("Study records selected for audit")
+        AUDIT_UPHELD = "audit_upheld", _("Audited study record upheld")
+        AUDIT_REJECTED = "audit_rejected", _("Audited study record rejected")
 
     class EmailState(models.TextChoices):
         PENDING = "pending", pgettext_lazy("e-mail", "To send")

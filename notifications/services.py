@@ -78,37 +78,53 @@ def notices_create(notices: Iterable[NewNotice]) -> list[int]:
     """Write notices in the open transaction; a notice whose key (recipient, year, kind,
     milestone) exists already is skipped. Returns the ids written now; their e-mails (and text
     messages) are published after the commit. A notice goes by SMS too when its kind is one of
-    `SMS_KINDS` and its recipient has a verified phone and has not opted out (decided here, once)."""
-    ids = []
-    profiles = ManagerProfile._meta.db_table
-    for n in notices:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {Notice._meta.db_table} ({', '.join(_COLUMNS)}) "
-                "VALUES (%s, %s, %s::jsonb, %s, %s, %s, now(), %s, '', 0, "
-                f"CASE WHEN %s AND EXISTS (SELECT 1 FROM {profiles} p WHERE p.user_id = %s "
-                "AND p.phone_verified_at IS NOT NULL AND NOT p.sms_opt_out) "
-                "THEN %s ELSE %s END, '', 0) "
-                "ON CONFLICT DO NOTHING RETURNING id",
-                [
-                    n.recipient_id,
-                    n.kind,
-                    _json(n.params),
-                    n.link,
-                    n.year,
-                    n.milestone,
-                    Notice.EmailState.PENDING,
-                    _wants_sms(n.kind),
-                    n.recipient_id,
-                    Notice.SmsState.PENDING,
-                    Notice.SmsState.NOT_WANTED,
-                ],
-            )
-            row = cursor.fetchone()
-        if row:
-            ids.append(row[0])
+    `SMS_KINDS` and its recipient has a verified phone and has not opted out (decided here, once).
+    One multi-row INSERT per `CHUNK` notices (an audit draw tells thousands at once)."""
+    ids: list[int] = []
+    notices = list(notices)
+    for start in range(0, len(notices), CHUNK):
+        ids += _insert_notices(notices[start : start + CHUNK])
     emails_queue(ids)
     return ids
+
+
+_ROW_SQL = (
+    "(%s, %s, %s::jsonb, %s, %s::smallint, %s, now(), %s, '', 0, "
+    "CASE WHEN %s AND EXISTS (SELECT 1 FROM {profiles} p WHERE p.user_id = %s "
+    "AND p.phone_verified_at IS NOT NULL AND NOT p.sms_opt_out) "
+    "THEN %s ELSE %s END, '', 0)"
+)
+
+
+def _insert_notices(chunk: list[NewNotice]) -> list[int]:
+    if not chunk:
+        return []
+    row = _ROW_SQL.format(profiles=ManagerProfile._meta.db_table)
+    params: list = []
+    for n in chunk:
+        params += [
+            n.recipient_id,
+            n.kind,
+            _json(n.params),
+            n.link,
+            n.year,
+            n.milestone,
+            Notice.EmailState.PENDING,
+            _wants_sms(n.kind),
+            n.recipient_id,
+            Notice.SmsState.PENDING,
+            Notice.SmsState.NOT_WANTED,
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Notice._meta.db_table} ({', '.join(_COLUMNS)}) VALUES "
+            + ", ".join([row] * len(chunk))
+            + " ON CONFLICT DO NOTHING RETURNING id",
+            params,
+        )
+        # RETURNING gives the inserted rows in the order of VALUES (PostgreSQL inserts them in
+        # order); callers only rely on the set, and on one id for one notice.
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def _wants_sms(kind: str) -> bool:

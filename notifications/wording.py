@@ -85,6 +85,9 @@ def notice_title(notice: Notice) -> str:
         Kind.OBJECTION_DECIDED: _("Your objection is decided"),
         Kind.REPAIR_SUBMITTED: _("%(name)s's credit repair request awaits your decision"),
         Kind.REPAIR_DECIDED: _("Your credit repair request is decided"),
+        Kind.AUDIT_REQUESTED: _("Your %(year)s study records were selected for audit"),
+        Kind.AUDIT_UPHELD: _("Audit of your study record: upheld"),
+        Kind.AUDIT_REJECTED: _("Audit of your study record: rejected"),
     }
     template = titles.get(notice.kind)
     if template is None:
@@ -219,6 +222,37 @@ def notice_body(notice: Notice) -> str:
             "approved": _("Approved: the record no longer counts from today."),
         }.get(p.get("status"), _("Rejected."))
         return _sentences(decision, _("Reason: %(reason)s") % {"reason": p.get("reason", "")})
+    if kind == Kind.AUDIT_REQUESTED:
+        count = int(p.get("count") or 0)
+        return _sentences(
+            ngettext(
+                "%(count)s of your study records was selected for audit.",
+                "%(count)s of your study records were selected for audit.",
+                count,
+            )
+            % {"count": count},
+            _(
+                "Upload the evidence on your study hours page by %(date)s; a record not answered "
+                "by then is rejected and its hours stop counting."
+            )
+            % {"date": _date(p.get("due_on", ""))},
+        )
+    if kind == Kind.AUDIT_UPHELD:
+        return _("“%(title)s” (%(hours)s hours) was upheld and keeps counting.") % {
+            "title": p.get("title", ""),
+            "hours": _hours(p.get("hours")),
+        }
+    if kind == Kind.AUDIT_REJECTED:
+        first = _("“%(title)s” (%(hours)s hours) was rejected and no longer counts.") % {
+            "title": p.get("title", ""),
+            "hours": _hours(p.get("hours")),
+        }
+        if p.get("expired"):
+            return _sentences(
+                first,
+                _("No evidence was given by %(date)s.") % {"date": _date(p.get("due_on", ""))},
+            )
+        return _sentences(first, _("Note: %(note)s") % {"note": p.get("note", "")})
     if kind == Kind.FIRM_ABNORMAL:
         count = int(p.get("count") or 0)
         return ngettext(

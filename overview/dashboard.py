@@ -140,7 +140,7 @@ def _refresh_figures(cursor, year: int) -> None:
               LEFT JOIN accounts_employment e ON e.manager_id = p.id AND e.status = %s
               LEFT JOIN (
                   SELECT manager_id, count(*) AS n FROM training_studyrecord
-                   WHERE completed_on BETWEEN %s AND %s AND status = %s AND assessment = %s
+                   WHERE completed_on BETWEEN %s AND %s AND status IN (%s, %s) AND assessment = %s
                    GROUP BY manager_id
               ) t ON t.manager_id = p.id
              WHERE p.jurisdiction_id IS NOT NULL
@@ -166,7 +166,8 @@ def _refresh_figures(cursor, year: int) -> None:
             active,
             first,
             last,
-            StudyRecord.Status.VERIFIED,
+            # The records that count: verified, or accepted subject to an audit.
+            *StudyRecord.COUNTING,
             StudyRecord.Assessment.PASSED,
             year,
             RegistryStatus.Status.ABNORMAL,

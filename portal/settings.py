@@ -284,6 +284,14 @@ CELERY_BEAT_SCHEDULE: dict = {
             minute=env.int("DASHBOARD_REFRESH_MINUTE", default=30),
         ),
     },
+    # Sampled audits: reject what was not answered by its deadline, then the scheduled draws.
+    "training-audits-daily": {
+        "task": "training.run_audits",
+        "schedule": crontab(
+            hour=env.int("TRAINING_AUDIT_HOUR", default=8),
+            minute=env.int("TRAINING_AUDIT_MINUTE", default=30),
+        ),
+    },
     "registry-daily": {
         "task": "registry.run_daily",
         "schedule": crontab(

@@ -29,3 +29,15 @@ class RegistryConfig(AppConfig):
         from .registration import registration_notices
 
         registration_hook_register(registration_notices)
+
+        # An audit rejection (training, below) decides the year's status again, if given.
+        from training.audits import audit_rejection_hook_register
+
+        from .models import CreditEntry
+        from .status import registry_status_refresh_many
+
+        audit_rejection_hook_register(
+            lambda pairs, actor: registry_status_refresh_many(
+                pairs, cause=CreditEntry.Cause.AUDIT, actor=actor
+            )
+        )

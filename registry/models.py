@@ -444,6 +444,7 @@ class CreditEntry(YearStatus):
         CONDUCT = "conduct", _("Conduct record entered or changed")
         REVOKED = "revoked", _("Filing approval revoked")
         CORRECTED = "corrected", _("Corrected after an objection")
+        AUDIT = "audit_rejected", _("Study record rejected by an audit")
 
     manager = models.ForeignKey(
         ManagerProfile,

@@ -419,3 +419,22 @@ def registry_status_decide(
                 ]
             )
     return current
+
+
+def registry_status_refresh_many(
+    pairs: list[tuple[ManagerProfile, int]], *, cause: str, actor: User | None = None
+) -> int:
+    """`registry_status_refresh` for each (manager, year) whose status was already given (one
+    query finds them; the others have nothing to decide again). Returns how many it decided."""
+    given = set(
+        RegistryStatus.objects.filter(
+            manager_id__in={manager.pk for manager, _year in pairs},
+            year__in={year for _manager, year in pairs},
+        ).values_list("manager_id", "year")
+    )
+    done = 0
+    for manager, year in pairs:
+        if (manager.pk, year) in given:
+            registry_status_refresh(manager=manager, year=year, cause=cause, actor=actor)
+            done += 1
+    return done

@@ -307,3 +307,86 @@ def conduct_record(
     record._detected_mime = "image/png"
     record.evidence.save("决定书.png", ContentFile(png_bytes()), save=save)
     return record
+
+
+# --- sampled audits ----------------------------------------------------------------------------
+
+
+def self_record(
+    manager,
+    *,
+    on: dt.date,
+    hours=4,
+    status: str = "accepted",
+    course=None,
+    certificate: bytes | None = None,
+    title: str = "自学课程",
+):
+    """A self-reported, passed study record with a stored PNG certificate (its content hash set
+    as the upload would), accepted subject to audit by default."""
+    import hashlib
+    from decimal import Decimal
+
+    from django.core.files.base import ContentFile
+
+    from training.models import StudyRecord
+
+    content = certificate or _unique_png()
+    record = StudyRecord(
+        manager=manager,
+        course=course,
+        external_title="" if course else title,
+        completed_on=on,
+        hours=Decimal(str(hours)),
+        assessment=StudyRecord.Assessment.PASSED,
+        source=StudyRecord.Source.SELF,
+        status=status,
+        certificate_name="证书.png",
+        certificate_sha256=hashlib.sha256(content).hexdigest(),
+    )
+    record._detected_mime = "image/png"
+    record.certificate.save("c.png", ContentFile(content), save=False)
+    record.save()
+    return record
+
+
+_png_serial = iter(range(1, 1 << 24))
+
+
+def _unique_png() -> bytes:
+    """A small PNG whose bytes no other call returns (a certificate of its own)."""
+    n = next(_png_serial)
+    return png_bytes((n & 255, (n >> 8) & 255, (n >> 16) & 255))
+
+
+def audit_item(world, *, on: dt.date | None = None, by=None):
+    """An audited record of `world.manager` (county policy in audit mode, a draw of 100 %)."""
+    from training import audits
+
+    audits.audit_policy_set(
+        actor=world.bureau,
+        jurisdiction=world.county,
+        mode="audit",
+        sample_percent=100,
+        max_hours_per_day=8,
+        answer_days=14,
+    )
+    record = self_record(world.manager, on=on or dt.date(2026, 3, 1))
+    draw = audits.audit_draw(
+        actor=by or world.bureau, jurisdiction=world.county, year=record.completed_on.year
+    )
+    return draw.items.get(record=record)
+
+
+def audit_answered(world):
+    """An audited record of `world.manager` with his evidence."""
+    from training import audits
+
+    item = audit_item(world)
+    return audits.audit_answer(
+        actor=world.manager.user,
+        item=item,
+        answer="原件照片",
+        evidence=upload("证明.png"),
+        today=item.due_on,
+    )

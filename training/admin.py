@@ -2,6 +2,7 @@
 limited to their jurisdiction and below."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -16,10 +17,21 @@ from accounts.admin import (
 )
 from accounts.selectors import jurisdiction_list_for
 from core.bulk import decide_each
+from core.errors import DomainError
 
-from . import exports, selectors, services
+from . import audits, exports, selectors, services
 from .forms import RejectForm
-from .models import Course, HoursRule, Provider, ProviderReport, ProviderStaff, StudyRecord
+from .models import (
+    AuditDraw,
+    AuditItem,
+    AuditPolicy,
+    Course,
+    HoursRule,
+    Provider,
+    ProviderReport,
+    ProviderStaff,
+    StudyRecord,
+)
 
 
 @admin.register(Provider)
@@ -277,3 +289,111 @@ class ProviderReportAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
 
     def scoped_queryset(self, request):
         return selectors.provider_report_list_for(user=request.user).select_related("provider")
+
+
+# --- sampled audits --------------------------------------------------------------------------
+
+
+@admin.register(AuditPolicy)
+class AuditPolicyAdmin(BureauScopedAdmin):
+    """Each bureau sets its own policy here (inherited by the jurisdictions below it that have
+    none). Saved through `audits.audit_policy_set`, which records who and when."""
+
+    list_display = [
+        "jurisdiction",
+        "mode",
+        "sample_percent",
+        "max_hours_per_day",
+        "answer_days",
+        "draw_every_days",
+        "changed_by",
+        "changed_at",
+    ]
+    list_select_related = ["jurisdiction", "changed_by"]
+    fields = [
+        "jurisdiction",
+        "mode",
+        "sample_percent",
+        "max_hours_per_day",
+        "answer_days",
+        "draw_every_days",
+        "changed_by",
+        "changed_at",
+    ]
+    readonly_fields = ["changed_by", "changed_at"]
+
+    def scoped_queryset(self, request):
+        return selectors.audit_policy_list_for(user=request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "jurisdiction"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        try:
+            saved = audits.audit_policy_set(
+                actor=request.user,
+                jurisdiction=obj.jurisdiction,
+                mode=obj.mode,
+                sample_percent=obj.sample_percent,
+                max_hours_per_day=obj.max_hours_per_day,
+                answer_days=obj.answer_days,
+                draw_every_days=obj.draw_every_days,
+            )
+        except DomainError as exc:
+            raise PermissionDenied(" ".join(exc.messages)) from exc
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(AuditDraw)
+class AuditDrawAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
+    list_display = [
+        "jurisdiction",
+        "year",
+        "trigger",
+        "drawn_by",
+        "drawn_at",
+        "seed",
+        "population_count",
+        "random_count",
+        "sampled_count",
+        "due_on",
+    ]
+    list_filter = ["year", "trigger"]
+    list_select_related = ["jurisdiction", "drawn_by"]
+    readonly_fields = [*list_display, "sample_percent", "max_hours_per_day", "rule_hits"]
+    fields = readonly_fields
+
+    def scoped_queryset(self, request):
+        return selectors.audit_draw_list_for(user=request.user)
+
+
+@admin.register(AuditItem)
+class AuditItemAdmin(ReadOnlyAdminMixin, BureauScopedAdmin):
+    """The audited records, to look up; decisions are taken on the bureau's audit pages."""
+
+    list_display = ["manager", "record", "jurisdiction", "status", "due_on", "decided_by"]
+    list_filter = ["status", "expired", "draw__year"]
+    search_fields = ["manager__real_name", "manager__registration_number"]
+    list_select_related = ["manager", "record", "record__course", "jurisdiction", "decided_by"]
+    readonly_fields = [
+        "draw",
+        "record",
+        "manager",
+        "jurisdiction",
+        "reasons",
+        "status",
+        "due_on",
+        "answer",
+        "answered_at",
+        "decided_by",
+        "decided_at",
+        "note",
+        "expired",
+    ]
+    fields = readonly_fields
+
+    def scoped_queryset(self, request):
+        return selectors.audit_item_list_for(user=request.user)

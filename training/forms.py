@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.forms import DateInput
 from core.uploads import PrivateFileField
@@ -65,6 +66,66 @@ class StudyRecordForm(forms.ModelForm):
         if score is not None and not (0 <= score <= 100):
             self.add_error("score", _("The score must be between 0 and 100."))
         return data
+
+
+class AuditAnswerForm(forms.Form):
+    """The sampled manager's evidence for an audited record."""
+
+    evidence = PrivateFileField(
+        label=_("Evidence"),
+        required=False,
+        help_text=_(
+            "The certificate, an attendance record or an invoice: PDF, JPEG or PNG, at most 10 MB."
+        ),
+    )
+    answer = forms.CharField(
+        label=_("Explanation (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class AuditDecideForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            ("upheld", _("Uphold: the record keeps counting")),
+            ("rejected", _("Reject: the record stops counting")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=pgettext_lazy("audit", "Note"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required to reject. The manager sees it."),
+    )
+
+
+class AuditDrawForm(forms.Form):
+    jurisdiction = forms.ModelChoiceField(label=_("Jurisdiction"), queryset=None, empty_label=None)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    percent = forms.DecimalField(
+        label=_("Random sample (%)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        decimal_places=1,
+        help_text=_("Empty: the percentage of the audit policy."),
+    )
+    seed = forms.IntegerField(
+        label=_("Seed"),
+        required=False,
+        min_value=0,
+        max_value=2**62,
+        help_text=_("Empty: a new random seed. The same seed draws the same sample again."),
+    )
+
+    def __init__(self, *args, jurisdictions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["jurisdiction"].queryset = jurisdictions
 
 
 class RejectForm(forms.Form):

@@ -1,10 +1,12 @@
 """Continuing education: training providers (more in the training issue)."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import ExtractYear
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from accounts.models import Jurisdiction
 from accounts.validators import validate_credit_code
@@ -201,8 +203,13 @@ class StudyRecord(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Awaiting verification")
+        # Counts at once, subject to a sampled audit (the jurisdiction's `AuditPolicy`).
+        ACCEPTED = "accepted", _("Accepted, subject to audit")
         VERIFIED = "verified", _("Verified")
         REJECTED = "rejected", _("Rejected")
+
+    #: The statuses whose hours count (with a passed assessment).
+    COUNTING = (Status.VERIFIED, Status.ACCEPTED)
 
     class Assessment(models.TextChoices):
         PASSED = "passed", _("Passed")
@@ -236,6 +243,9 @@ class StudyRecord(models.Model):
         _("certificate"), upload_to=private_upload_to("certificates"), blank=True, max_length=200
     )
     certificate_name = models.CharField(max_length=255, blank=True, editable=False)
+    # SHA-256 of the certificate's bytes, computed at upload: the same file under two managers
+    # is an audit risk rule (`audits.audit_draw`).
+    certificate_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     status = models.CharField(
         _("verification"), max_length=16, choices=Status.choices, default=Status.PENDING
@@ -287,6 +297,11 @@ class StudyRecord(models.Model):
         ]
         indexes = [
             models.Index(fields=["manager", "completed_on"], name="record_manager_date_idx"),
+            models.Index(
+                fields=["certificate_sha256"],
+                name="record_certificate_sha_idx",
+                condition=~models.Q(certificate_sha256=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -302,8 +317,17 @@ class StudyRecord(models.Model):
         return self.status == self.Status.PENDING and self.source == self.Source.SELF
 
     @property
+    def own_and_undecided(self) -> bool:
+        """The manager's own record that no official has decided on: awaiting verification, or
+        accepted subject to audit. He may still change it (unless it is audited or filed)."""
+        return self.source == self.Source.SELF and self.status in (
+            self.Status.PENDING,
+            self.Status.ACCEPTED,
+        )
+
+    @property
     def counts(self) -> bool:
-        return self.status == self.Status.VERIFIED and self.assessment == self.Assessment.PASSED
+        return self.status in self.COUNTING and self.assessment == self.Assessment.PASSED
 
 
 class HoursRule(models.Model):
@@ -390,3 +414,228 @@ class LockedStudyYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.manager} {self.year}"
+
+
+# --- sampled audits of self-reported hours ----------------------------------------------------
+
+
+class AuditPolicy(models.Model):
+    """How a bureau treats self-reported study records with a certificate, and how it audits
+    them. A county without its own policy uses its prefecture's, then its province's; none at
+    all: records wait for verification (the default)."""
+
+    class Mode(models.TextChoices):
+        VERIFY = "verify", _("Wait for verification")
+        AUDIT = "audit", _("Accepted at once, subject to audit")
+
+    jurisdiction = models.OneToOneField(
+        Jurisdiction,
+        verbose_name=_("jurisdiction"),
+        on_delete=models.PROTECT,
+        related_name="audit_policy",
+    )
+    mode = models.CharField(
+        _("self-reported records"), max_length=8, choices=Mode.choices, default=Mode.VERIFY
+    )
+    sample_percent = models.DecimalField(
+        _("random sample (%)"),
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("10"),
+        help_text=_("Share of the accepted records drawn at random in each audit draw."),
+    )
+    max_hours_per_day = models.DecimalField(
+        _("most hours on one day"),
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("8"),
+        help_text=_("A manager with more counted hours on one day is always audited."),
+    )
+    answer_days = models.PositiveSmallIntegerField(
+        _("days to answer"),
+        default=14,
+        help_text=_("A sampled manager has this many days to give evidence."),
+    )
+    draw_every_days = models.PositiveSmallIntegerField(
+        _("scheduled draw every (days)"),
+        default=0,
+        help_text=_("0: draws only on demand."),
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    changed_at = models.DateTimeField(_("changed"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("audit policy")
+        verbose_name_plural = _("audit policies")
+        ordering = ["jurisdiction__path"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sample_percent__gte=0, sample_percent__lte=100),
+                name="audit_percent_0_to_100",
+                violation_error_message=_("The sample is a percentage from 0 to 100."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_hours_per_day__gt=0),
+                name="audit_day_hours_positive",
+                violation_error_message=_("The most hours on one day must be more than zero."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(answer_days__gte=1),
+                name="audit_answer_days_positive",
+                violation_error_message=_("Give the manager at least one day to answer."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} · {self.get_mode_display()}"
+
+
+class AuditDraw(models.Model):
+    """One audit draw: who drew it (nobody: the schedule), when, with which seed and rules, and
+    how many records each rule hit. Its sample is its `items`."""
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", _("On demand")
+        SCHEDULED = "scheduled", _("Scheduled")
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        verbose_name=_("jurisdiction"),
+        on_delete=models.PROTECT,
+        related_name="audit_draws",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    trigger = models.CharField(_("drawn"), max_length=16, choices=Trigger.choices)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("drawn by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    drawn_at = models.DateTimeField(_("drawn at"))
+    #: The day of a scheduled draw (one per jurisdiction, year and day, whatever runs twice).
+    scheduled_on = models.DateField(null=True, blank=True)
+    seed = models.BigIntegerField(_("seed"))
+    sample_percent = models.DecimalField(_("random sample (%)"), max_digits=4, decimal_places=1)
+    max_hours_per_day = models.DecimalField(
+        _("most hours on one day"), max_digits=4, decimal_places=1
+    )
+    due_on = models.DateField(_("answer by"))
+    population_count = models.PositiveIntegerField(_("records that could be drawn"), default=0)
+    random_count = models.PositiveIntegerField(_("drawn at random"), default=0)
+    sampled_count = models.PositiveIntegerField(_("records sampled"), default=0)
+    #: How many records each risk rule hit: {"day_hours": 3, "shared_certificate": 1, …}.
+    rule_hits = models.JSONField(_("risk rule hits"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit draw")
+        verbose_name_plural = _("audit draws")
+        ordering = ["-drawn_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jurisdiction", "year", "scheduled_on"],
+                condition=models.Q(scheduled_on__isnull=False),
+                name="one_scheduled_audit_draw_per_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} {self.year} #{self.pk}"
+
+
+class AuditItem(models.Model):
+    """A study record sampled by a draw: why it was chosen, the manager's evidence and the
+    bureau's decision. A record is audited at most once."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Evidence requested")
+        ANSWERED = "answered", _("Answered, awaiting the decision")
+        UPHELD = "upheld", pgettext_lazy("audit", "Upheld")
+        REJECTED = "rejected", pgettext_lazy("audit", "Rejected")
+
+    class Reason(models.TextChoices):
+        RANDOM = "random", _("Drawn at random")
+        DAY_HOURS = "day_hours", _("More hours on one day than allowed")
+        AFTER_YEAR = "after_year", _("Course dated after the year ended")
+        BEFORE_APPROVAL = "before_approval", _("Completed before the provider's approval")
+        SHARED_CERTIFICATE = "shared_certificate", _("Same certificate file as another manager")
+
+    OPEN = (Status.REQUESTED, Status.ANSWERED)
+
+    draw = models.ForeignKey(
+        AuditDraw, verbose_name=_("audit draw"), on_delete=models.PROTECT, related_name="items"
+    )
+    record = models.OneToOneField(
+        StudyRecord,
+        verbose_name=_("study record"),
+        on_delete=models.PROTECT,
+        related_name="audit",
+    )
+    manager = models.ForeignKey(
+        "accounts.ManagerProfile",
+        verbose_name=_("manager"),
+        on_delete=models.PROTECT,
+        related_name="audit_items",
+    )
+    #: The manager's county when drawn: the statistics count it there, and its bureau decides.
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="+"
+    )
+    reasons = models.JSONField(_("why chosen"), default=list)
+    status = models.CharField(
+        _("audit"), max_length=16, choices=Status.choices, default=Status.REQUESTED
+    )
+    due_on = models.DateField(_("answer by"))
+    answer = models.TextField(_("answer"), blank=True)
+    evidence = models.FileField(
+        _("evidence"), upload_to=private_upload_to("audit-evidence"), blank=True, max_length=200
+    )
+    evidence_name = models.CharField(max_length=255, blank=True, editable=False)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    #: Rejected by the daily job because nothing was answered by the deadline.
+    expired = models.BooleanField(_("not answered in time"), default=False)
+
+    class Meta:
+        verbose_name = _("audited record")
+        verbose_name_plural = _("audited records")
+        ordering = ["due_on", "pk"]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="audit_item_status_due_idx"),
+            models.Index(fields=["manager", "status"], name="audit_item_manager_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record} · {self.get_status_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    def reason_labels(self) -> list[str]:
+        labels = dict(self.Reason.choices)
+        return [str(labels.get(code, code)) for code in self.reasons]
+
+    @property
+    def reasons_text(self) -> str:
+        """Why it was chosen, as one line in the reader's language."""
+        return gettext("; ").join(self.reason_labels())

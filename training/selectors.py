@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db.models import (
     Case,
+    Count,
     DateTimeField,
     DecimalField,
     Exists,
@@ -31,7 +32,17 @@ from accounts.models import Firm, Jurisdiction, ManagerProfile, User
 from core.jurisdictions import nearest_in
 
 from .filters import ComplianceFilter, CourseFilter
-from .models import Course, HoursRule, LockedStudyYear, Provider, ProviderReport, StudyRecord
+from .models import (
+    AuditDraw,
+    AuditItem,
+    AuditPolicy,
+    Course,
+    HoursRule,
+    LockedStudyYear,
+    Provider,
+    ProviderReport,
+    StudyRecord,
+)
 
 ZERO = Decimal("0")
 _DEC = DecimalField(max_digits=8, decimal_places=1)
@@ -141,8 +152,8 @@ def _percent(done: Decimal, required: Decimal | None) -> int:
 
 
 def counting_records() -> Q:
-    """Records that count: verified, with a passed assessment."""
-    return Q(status=StudyRecord.Status.VERIFIED, assessment=StudyRecord.Assessment.PASSED)
+    """Records that count: verified (or accepted subject to audit), with a passed assessment."""
+    return Q(status__in=StudyRecord.COUNTING, assessment=StudyRecord.Assessment.PASSED)
 
 
 def _cycle_start(rule: HoursRule | None, year: int) -> int | None:
@@ -405,6 +416,75 @@ def provider_report_list_for(*, user: User) -> QuerySet[ProviderReport]:
 
 def provider_report_get_for(*, user: User, pk: int) -> ProviderReport:
     return get_object_or_404(provider_report_list_for(user=user), pk=pk)
+
+
+# --- sampled audits --------------------------------------------------------------------------
+
+
+def audit_policy_for(*, jurisdiction: Jurisdiction | None) -> AuditPolicy | None:
+    """The audit policy in force for a jurisdiction: its own, else the nearest ancestor's (None:
+    self-reported records wait for verification). One query."""
+    if jurisdiction is None:
+        return None
+    return nearest_in(
+        AuditPolicy.objects.select_related("jurisdiction"), path=jurisdiction.path
+    ).first()
+
+
+def audit_policy_list_for(*, user: User) -> QuerySet[AuditPolicy]:
+    return scoped(
+        AuditPolicy.objects.select_related("jurisdiction", "changed_by"),
+        user=user,
+        bureau=in_jurisdiction("jurisdiction"),
+    )
+
+
+def audit_item_list_for(*, user: User) -> QuerySet[AuditItem]:
+    """Audited records a user may see: a manager his own, bureau staff those drawn in their
+    jurisdiction (the manager's county when drawn). Firms and providers: none."""
+    return scoped(
+        AuditItem.objects.select_related(
+            "record", "record__course", "record__course__provider", "manager", "jurisdiction"
+        ),
+        user=user,
+        manager=own_manager(),
+        bureau=in_jurisdiction("jurisdiction"),
+    )
+
+
+def audit_item_get_for(*, user: User, pk: int) -> AuditItem:
+    return get_object_or_404(audit_item_list_for(user=user), pk=pk)
+
+
+def audit_draw_list_for(*, user: User) -> QuerySet[AuditDraw]:
+    return scoped(
+        AuditDraw.objects.select_related("jurisdiction", "drawn_by"),
+        user=user,
+        bureau=in_jurisdiction("jurisdiction"),
+    )
+
+
+def audit_stats_for(*, user: User, year: int, today: dt.date) -> list[dict]:
+    """Per county of the user's reach, for the audits of `year`: drawn, answered, upheld,
+    rejected (of which expired) and overdue (evidence requested, deadline passed, not yet
+    rejected by the daily job). One query."""
+    rejected = Q(status=AuditItem.Status.REJECTED)
+    return list(
+        audit_item_list_for(user=user)
+        .filter(draw__year=year)
+        .order_by()
+        .values("jurisdiction_id", "jurisdiction__name", "jurisdiction__path")
+        .annotate(
+            drawn=Count("pk"),
+            answered=Count("pk", filter=Q(answered_at__isnull=False)),
+            upheld=Count("pk", filter=Q(status=AuditItem.Status.UPHELD)),
+            rejected=Count("pk", filter=rejected),
+            expired=Count("pk", filter=rejected & Q(expired=True)),
+            open=Count("pk", filter=Q(status__in=AuditItem.OPEN)),
+            overdue=Count("pk", filter=Q(status=AuditItem.Status.REQUESTED, due_on__lt=today)),
+        )
+        .order_by("jurisdiction__path")
+    )
 
 
 # --- the year in view ------------------------------------------------------------------------

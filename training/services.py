@@ -13,9 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import ManagerProfile, User
 from accounts.roles import Role, roles_of
 from core.errors import DomainError
+from core.uploads import content_sha256
 
-from . import selectors
-from .models import Course, LockedStudyYear, Provider, StudyRecord
+from . import audits, selectors
+from .models import AuditItem, Course, LockedStudyYear, Provider, StudyRecord
 
 ONE_DECIMAL = Decimal("0.1")
 
@@ -98,9 +99,13 @@ def _raise(errors: list[tuple[str, str]]) -> None:
 
 
 def _editable(record: StudyRecord) -> None:
-    if not record.awaits_own_verification:
+    if not record.own_and_undecided:
         raise DomainError(
             _("Only your own records awaiting verification can be changed."), code="locked"
+        )
+    if AuditItem.objects.filter(record_id=record.pk).exists():
+        raise DomainError(
+            _("This record was selected for audit; it can no longer be changed."), code="audited"
         )
     _not_in_submitted_filing(record.manager_id, record.completed_on.year)
 
@@ -142,7 +147,9 @@ def study_year_is_filed(*, manager_id: int, year: int) -> bool:
 def study_record_save(
     *, actor: User, data: dict, certificate=None, record: StudyRecord | None = None
 ) -> StudyRecord:
-    """Create the actor's own study record, or change one still awaiting verification."""
+    """Create the actor's own study record, or change one no official has decided on (awaiting
+    verification, or accepted subject to audit and not sampled). Its status follows the audit
+    policy of the manager's jurisdiction: accepted at once, or awaiting verification."""
     manager = _own_manager(actor)
     with transaction.atomic():
         # One writer per manager at a time: the once-per-course check cannot race.
@@ -172,7 +179,12 @@ def study_record_save(
             setattr(record, field, data.get(field))
         if certificate is not None:
             record.certificate_name = certificate.name[:255]
+            record.certificate_sha256 = content_sha256(certificate)
             record.certificate = certificate
+        # Under an audit policy the record counts at once, subject to audit; else it waits.
+        record.status = audits.status_for_new_self_record(
+            manager=manager, has_certificate=bool(record.certificate)
+        )
         try:
             with transaction.atomic():
                 record.save()

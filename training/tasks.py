@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from core.broker import publish
 
-from . import imports
+from . import audits, imports
 
 
 @shared_task(name="training.process_provider_report")
@@ -26,3 +26,10 @@ def sweep_provider_reports() -> int:
         if not publish(process_provider_report.name, [report_id]):
             break  # the broker is still away: the next beat tries again
     return len(ids)
+
+
+@shared_task(name="training.run_audits")
+def run_audits() -> dict:
+    """Beat, daily: reject the audited records not answered by their deadline, then the
+    scheduled audit draws (`audits.audits_daily`; safe to run twice)."""
+    return audits.audits_daily(today=timezone.localdate())

@@ -358,6 +358,50 @@ MATRIX.update(
     }
 )
 
+# --- sampled audits (training) ---------------------------------------------------------------
+
+BUREAU_ONLY = {
+    "owner_manager": 403,
+    "other_manager": 403,
+    "reviewer": 403,
+    "other_reviewer": 403,
+    "bureau": 200,
+    "other_bureau": 404,
+    "prefecture_bureau": 200,
+    "provider": 403,
+    "anonymous": "login",
+}
+
+MATRIX.update(
+    {
+        "training:audit_answer": {
+            "method": "get",
+            "args": lambda w: [f.audit_item(w).pk],
+            "expect": MANAGER_ONLY_GET,
+        },
+        "training:audit_evidence": {
+            "method": "get",
+            "args": lambda w: [f.audit_answered(w).pk],
+            "expect": {
+                **BUREAU_ONLY,
+                "owner_manager": 200,
+                "other_manager": 404,
+            },
+        },
+        "training:audit_item_detail": {
+            "method": "get",
+            "args": lambda w: [f.audit_item(w).pk],
+            "expect": BUREAU_ONLY,
+        },
+        "training:audit_item_decide": {
+            "method": "post",
+            "args": lambda w: [f.audit_answered(w).pk],
+            "data": {"decision": "upheld", "note": ""},
+            "expect": {**BUREAU_ONLY, "bureau": 302, "prefecture_bureau": 302},
+        },
+    }
+)
+
 # --- registry (the annual filing) ----------------------------------------------------------------
 
 
@@ -648,6 +692,7 @@ def test_changing_urls_refuse_get(world, as_user, url_name):
         "credit:objection_decide": world.bureau,
         "credit:repair_decide": world.bureau,
         "credit:supervision_delist": world.bureau,
+        "training:audit_item_decide": world.bureau,
     }.get(url_name, world.manager.user)
     assert as_user(owner).get(url).status_code == 405
 

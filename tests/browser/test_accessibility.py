@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests import factories as f
 from tests.browser.axe import axe_violations, describe
 from tests.browser.journey import build
 
@@ -35,6 +36,7 @@ PAGES = [
     ("manager", "/me/hours/"),
     ("manager", "/me/hours/add/"),
     ("manager", "/me/hours/{editable_record}/edit/"),
+    ("manager", "/me/hours/audits/{audit}/"),
     ("manager", "/me/filing/"),
     ("manager", "/me/credit/"),
     ("manager", "/courses/"),
@@ -54,6 +56,9 @@ PAGES = [
     ("bureau", "/bureau/statistics/"),
     ("bureau", "/managers/{manager}/"),
     ("bureau", "/notices/"),
+    ("bureau", "/bureau/audits/"),
+    ("bureau", "/bureau/audits/records/?year=2026"),
+    ("bureau", "/bureau/audits/records/{audit}/"),
     ("bureau", "/admin/"),
     ("bureau", "/admin/registry/annualfiling/"),
     ("bureau", "/admin/registry/annualfiling/{filing}/change/"),
@@ -70,6 +75,7 @@ def journey(transactional_db, world):
     from overview.dashboard import dashboard_refresh, years_to_refresh
 
     built = build(world)
+    built.audit = f.audit_item(world)  # a record of the manager's sampled by an audit
     for year in years_to_refresh(timezone.localdate()):  # the dashboard's charts and tables
         dashboard_refresh(year=year)
     return built
@@ -92,6 +98,7 @@ def _ids(journey) -> dict:
         "filing": journey.filing.pk,
         "waiting": journey.waiting.pk,
         "editable_record": journey.editable_record.pk,
+        "audit": journey.audit.pk,
     }
 
 

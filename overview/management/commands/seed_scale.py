@@ -758,13 +758,15 @@ class Command(BaseCommand):
             """
             INSERT INTO training_studyrecord (
                 manager_id, course_id, external_title, external_provider, completed_on, hours,
-                assessment, score, certificate, certificate_name, source, status,
-                rejection_reason, verified_by_id, verified_at, report_id, created_at)
+                assessment, score, certificate, certificate_name, certificate_sha256, source,
+                status, rejection_reason, verified_by_id, verified_at, report_id, created_at)
             SELECT m.profile_id, c.id, '', '', r.completed_on, c.hours,
                    CASE WHEN r.h %% 20 = 0 THEN 'failed' ELSE 'passed' END,
                    CASE WHEN r.h %% 20 = 0 THEN 45 + r.h %% 14 ELSE 62 + r.h %% 37 END,
                    CASE WHEN r.self THEN %s ELSE '' END,
                    CASE WHEN r.self THEN '结业证书.png' ELSE '' END,
+                   -- No content hash: every certificate here is the same one stored file.
+                   '',
                    CASE WHEN r.self THEN 'self' ELSE 'provider' END,
                    CASE WHEN NOT r.self THEN 'verified'
                         WHEN r.h %% 4 = 0 THEN 'pending'
