@@ -341,23 +341,9 @@ def objection_decide(
         if uphold:
             _correct(locked, actor=actor, reason=reason, remove_reasons=remove_reasons, now=now)
         locked.status = Decision.UPHELD if uphold else Decision.REJECTED
-        locked.decided_at = now
-        locked.decided_by = actor
-        locked.decision_reason = reason
-        locked.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
-        notices_create(
-            [
-                NewNotice(
-                    recipient_id=locked.manager.user_id,
-                    kind=Notice.Kind.OBJECTION_DECIDED,
-                    params={"status": locked.status, "reason": reason},
-                    link=reverse("credit:my_credit"),
-                    year=now.year,
-                    milestone=f"objection-{locked.pk}",
-                )
-            ]
+        _decision_record(
+            locked, actor=actor, reason=reason, now=now, kind=Notice.Kind.OBJECTION_DECIDED
         )
-        credit_refresh(manager=locked.manager_id)
     return locked
 
 
@@ -513,21 +499,30 @@ def repair_decide(
                 actor=actor, record=locked.conduct_record, on=timezone.localdate()
             )
         locked.status = RepairRequest.Status.APPROVED if approve else RepairRequest.Status.REJECTED
-        locked.decided_at = now
-        locked.decided_by = actor
-        locked.decision_reason = reason
-        locked.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
-        notices_create(
-            [
-                NewNotice(
-                    recipient_id=locked.manager.user_id,
-                    kind=Notice.Kind.REPAIR_DECIDED,
-                    params={"status": locked.status, "reason": reason},
-                    link=reverse("credit:my_credit"),
-                    year=now.year,
-                    milestone=f"repair-{locked.pk}",
-                )
-            ]
+        _decision_record(
+            locked, actor=actor, reason=reason, now=now, kind=Notice.Kind.REPAIR_DECIDED
         )
-        credit_refresh(manager=locked.manager_id)
     return locked
+
+
+def _decision_record(locked, *, actor: User, reason: str, now, kind: str) -> None:
+    """What deciding an objection or a repair request records once its status is set: who,
+    when and why; the manager's notice; his score recomputed."""
+    locked.decided_at = now
+    locked.decided_by = actor
+    locked.decision_reason = reason
+    locked.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+    prefix = "objection" if kind == Notice.Kind.OBJECTION_DECIDED else "repair"
+    notices_create(
+        [
+            NewNotice(
+                recipient_id=locked.manager.user_id,
+                kind=kind,
+                params={"status": locked.status, "reason": reason},
+                link=reverse("credit:my_credit"),
+                year=now.year,
+                milestone=f"{prefix}-{locked.pk}",
+            )
+        ]
+    )
+    credit_refresh(manager=locked.manager_id)
