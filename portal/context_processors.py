@@ -25,10 +25,7 @@ def portal(request):
         # The year being filed, for the banner of the manager's pages (overview, hours, filing);
         # lazy: only the pages that include the banner query for it.
         profile = roles.manager_profile
-        known = getattr(request, "filing_in_view", None)  # set by a page that read it already
-        if known is not None:
-            context["filing_in_view"] = known
-        elif profile is not None:
+        if profile is not None:
             context["filing_in_view"] = SimpleLazyObject(
                 lambda: filing_in_view(manager=profile, today=timezone.localdate())
             )

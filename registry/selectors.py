@@ -164,20 +164,15 @@ class FilingInView:
         return self.window_open and (self.filing is None or self.filing.is_editable)
 
 
-_UNREAD = object()
-
-
-def filing_in_view(
-    *, manager: ManagerProfile, today: dt.date, filing: AnnualFiling | None | object = _UNREAD
-) -> FilingInView:
+def filing_in_view(*, manager: ManagerProfile, today: dt.date) -> FilingInView:
     """The banner's facts: the year being filed, its deadline and its filing's status, from
-    `todays_deadlines` (one query per request, shared with the page), or the page's `filing`."""
+    `manager_calendar` (one query per request, shared with the page)."""
     calendar = manager_calendar(manager=manager, today=today)
     year = current_filing_year(manager=manager, today=today, deadlines=calendar.deadlines)
     return FilingInView(
         year=year,
         deadline=calendar.deadlines[year],
-        filing=calendar.filing_of(manager, year) if filing is _UNREAD else filing,
+        filing=calendar.filing_of(manager, year),
         today=today,
     )
 

@@ -85,9 +85,6 @@ def my_filing(request):
     mine = selectors.manager_filings(manager=manager)
     filing = mine.of_year(year)
     deadline = deadlines[year]
-    request.filing_in_view = selectors.filing_in_view(
-        manager=manager, today=today, filing=mine.of_year(current)
-    )
     context = {
         "year": year,
         "years": sorted(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -65,17 +65,6 @@ def hours_rule_for(*, jurisdiction: Jurisdiction | None, year: int) -> HoursRule
 def is_study_year_locked(*, manager_id: int, year: int) -> bool:
     """Whether the manager's records of `year` are frozen by a submitted filing."""
     return LockedStudyYear.objects.filter(manager_id=manager_id, year=year).exists()
-
-
-def locked_study_years(
-    *, manager_id: int, years: Iterable[int] | None = None
-) -> dict[int, dt.datetime]:
-    """The manager's years frozen by a submitted filing, with when each was locked, in one query
-    for a whole page (`is_study_year_locked` answers for one year)."""
-    qs = LockedStudyYear.objects.filter(manager_id=manager_id)
-    if years is not None:
-        qs = qs.filter(year__in=list(years))
-    return dict(qs.values_list("year", "locked_at"))
 
 
 def study_years_and_locks(*, manager_id: int) -> tuple[set[int], dict[int, dt.datetime]]:
