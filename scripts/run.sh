@@ -29,6 +29,8 @@ fi
 
 log "Migrating the database"
 "$PY" manage.py migrate --noinput -v 0
+# Content hashes of files stored before hashing at upload (batched; nothing to do afterwards).
+"$PY" manage.py hash_stored_files -v 0 >/dev/null
 "$PY" manage.py compilemessages -v 0 --ignore=.venv
 if [ "$MODE" = run ]; then
     log "Collecting the static files (var/staticfiles, compressed, with a manifest)"

@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -594,7 +595,7 @@ def test_a_stalled_job_can_be_continued_by_its_official_only(
     assert AnnualFiling.objects.filter(status=Status.APPROVED).count() == 2
 
 
-def test_the_migration_backfills_the_flags_and_hashes(
+def test_the_migration_and_the_hash_command_backfill_the_flags_and_hashes(
     filing_world, django_capture_on_commit_callbacks
 ):
     backfill = importlib.import_module("registry.migrations.0007_triage").backfill
@@ -612,7 +613,11 @@ def test_the_migration_backfills_the_flags_and_hashes(
     FilingProof.objects.update(content_hash="")
 
     backfill(apps, None)
+    assert not AnnualFiling.objects.filter(duplicate_document=True).exists()  # not yet hashed
+    out = io.StringIO()
+    call_command("hash_stored_files", "--batch", "2", stdout=out)  # several batches
 
+    assert "filings flagged for a shared document: 2" in out.getvalue()
     short.refresh_from_db()
     copy.refresh_from_db()
     assert (short.hours_short_at_submission, short.return_count, short.ce_uploaded) == (

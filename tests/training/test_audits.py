@@ -2,10 +2,12 @@
 answer, the bureau's decision, the deadline, the statistics and their pages."""
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -653,21 +655,23 @@ def test_a_record_the_provider_reported_meanwhile_is_upheld_at_the_deadline(worl
     assert not Notice.objects.filter(kind="audit_rejected").exists()
 
 
-def test_the_migration_hashes_the_certificates_stored_before(world):
-    import importlib
-
-    from django.apps import apps
-
-    migration = importlib.import_module("training.migrations.0010_sampled_audits")
+def test_the_hash_command_hashes_the_certificates_stored_before(world):
     record = f.self_record(world.manager, on=dt.date(YEAR, 3, 1))
     missing = f.self_record(world.manager, on=dt.date(YEAR, 3, 2))
     expected = record.certificate_sha256
     StudyRecord.objects.update(certificate_sha256="")
     missing.certificate.storage.delete(missing.certificate.name)
-    migration.backfill_certificate_hashes(apps, None)
+    out = io.StringIO()
+    call_command("hash_stored_files", stdout=out)
     record.refresh_from_db()
     missing.refresh_from_db()
     assert (record.certificate_sha256, missing.certificate_sha256) == (expected, "")
+    assert (
+        "1 certificate(s);" in out.getvalue() and "0 proof(s), 1 certificate(s)" in out.getvalue()
+    )
+    call_command("hash_stored_files", stdout=out)  # again: only the missing file is tried
+    record.refresh_from_db()
+    assert record.certificate_sha256 == expected
 
 
 def test_an_open_audit_of_another_year_shows_on_the_hours_page(world, as_user):

@@ -7,18 +7,9 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def backfill_certificate_hashes(apps, schema_editor):
-    """The content hash of every certificate stored before hashes were computed at upload (a
-    file missing from the storage is left without one)."""
-    StudyRecord = apps.get_model("training", "StudyRecord")
-    todo = StudyRecord.objects.filter(certificate_sha256="").exclude(certificate="")
-    for record in todo.only("pk", "certificate").iterator(chunk_size=500):
-        try:
-            with record.certificate.open("rb") as handle:
-                digest = core.uploads.content_sha256(handle)
-        except (FileNotFoundError, OSError):
-            continue
-        StudyRecord.objects.filter(pk=record.pk).update(certificate_sha256=digest)
+# The certificates stored before this migration are hashed by `manage.py hash_stored_files`
+# (registry/hashing.py), batched outside any migration: reading every stored file takes minutes at
+# province scale.
 
 
 class Migration(migrations.Migration):
@@ -376,5 +367,4 @@ class Migration(migrations.Migration):
                 violation_error_message="Give the manager at least one day to answer.",
             ),
         ),
-        migrations.RunPython(backfill_certificate_hashes, migrations.RunPython.noop),
     ]
