@@ -9,7 +9,8 @@
 # var/loadtest/last.txt.
 #
 # Environment: LOADTEST_MANAGERS (100000), LOADTEST_USERS (50), LOADTEST_SECONDS (60),
-# LOADTEST_SATURATE_USERS (8), LOADTEST_SATURATE_SECONDS (8), LOADTEST_SKIP_THROUGHPUT=1, and
+# LOADTEST_SATURATE_USERS (8), LOADTEST_SATURATE_SECONDS (8), LOADTEST_SKIP_THROUGHPUT=1,
+# LOADTEST_ONLY (comma-separated parts of page names: only their throughput), and
 # GUNICORN_WORKERS / GUNICORN_WORKER_CLASS / GUNICORN_THREADS (scripts/gunicorn.conf.py).
 . "$(dirname "$0")/perf_lib.sh"
 

@@ -203,6 +203,9 @@ def phase_throughput(host: str) -> None:
         ("public: lookup", "/lookup/", "public", "POST"),
         ("public: verify", f"/verify/{code[:4]}-{code[4:8]}-{code[8:]}/", None),
     ]
+    only = [part for part in os.environ.get("LOADTEST_ONLY", "").split(",") if part]
+    if only:  # LOADTEST_ONLY="overview /me/,review queue": those pages (and the bare view)
+        pages = [page for page in pages if any(part in page[0] for part in only)]
     log(f"throughput: each page alone, {SATURATE_USERS} users without pause")
     bare = _saturate(host, "bare view", "/__bare__/", None)
     results = []
