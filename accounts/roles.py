@@ -13,6 +13,8 @@ from django.db.models import BooleanField, Expression, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.functional import LazyObject, cached_property, empty
 
+from core.prepared import PreparedQuery
+
 from .models import FirmMembership, User
 
 
@@ -162,10 +164,21 @@ def users_with_roles() -> QuerySet[User]:
     )
 
 
+#: The session's user with his roles: compiled once (core.prepared), run on every request.
+_USER_WITH_ROLES = PreparedQuery(
+    lambda user_id: users_with_roles().filter(pk=user_id).order_by()[:1], user_id=0
+)
+
+
 def user_with_roles(user_id) -> User | None:
     """The user of a session with its roles read in the same query (the authentication
     backends' `get_user`, see backends.py)."""
-    user = users_with_roles().filter(pk=user_id).first()
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    found = _USER_WITH_ROLES.run(user_id=user_id)
+    user = found[0] if found else None
     if user is not None:
         user._portal_roles = UserRoles(user, loaded=user)
     return user

@@ -10,6 +10,8 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from core.prepared import PreparedQuery
+
 from .access import employed_by, employing_firm, in_jurisdiction, own_firm, own_manager, scoped
 from .models import (
     Employment,
@@ -83,6 +85,26 @@ def employment_list_for(*, user: User) -> QuerySet[Employment]:
         firm=own_firm(),
         bureau=in_jurisdiction("firm__jurisdiction"),
     )
+
+
+#: A manager's current employment and the offers waiting for him (his overview): compiled once.
+_OWN_OPEN_EMPLOYMENTS = PreparedQuery(
+    lambda manager_id: (
+        Employment.objects.select_related("firm")
+        .filter(
+            manager_id=manager_id,
+            status__in=[Employment.Status.ACTIVE, Employment.Status.OFFERED],
+        )
+        .order_by("-created_at")
+    ),
+    manager_id=0,
+)
+
+
+def open_employments_of(*, manager: ManagerProfile) -> list[Employment]:
+    """The manager's active employment and the offers waiting for him (with their firms), for
+    the manager himself."""
+    return _OWN_OPEN_EMPLOYMENTS.run(manager_id=manager.pk)
 
 
 def employment_get_for(*, user: User, pk: int) -> Employment:

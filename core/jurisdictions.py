@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import CharField, F, QuerySet, Value
 
 T = TypeVar("T")
 
@@ -34,3 +34,14 @@ def nearest_in(queryset: QuerySet, *, path: str, via: str = "jurisdiction") -> Q
     """`queryset` narrowed to the rows of the jurisdictions on `path` (through the relation
     `via`), nearest first: `.first()` is the nearest one that has a row. One query."""
     return queryset.filter(**{f"{via}__code__in": ancestor_codes(path)}).order_by(f"-{via}__path")
+
+
+def on_path(queryset: QuerySet, *, path: str, via: str = "jurisdiction") -> QuerySet:
+    """`nearest_in` with `path` as one SQL parameter: the rows of the jurisdictions whose path
+    begins `path` (itself and the ones above it), nearest first. For prepared queries
+    (core.prepared), whose SQL must not change with the depth of `path`."""
+    return (
+        queryset.alias(_on_path=Value(path, output_field=CharField()))
+        .filter(_on_path__startswith=F(f"{via}__path"))
+        .order_by(f"-{via}__path")
+    )

@@ -25,13 +25,13 @@ from registry.models import AnnualFiling, RegistryStatus
 from registry.selectors import (
     conduct_record_list_for,
     credit_record_for,
-    credit_summary_for,
     current_filing_year,
     manager_years,
     public_credit_record,
     public_revoked_filings,
     sees_all_reasons,
     status_counts_for,
+    status_summary_for,
     with_latest_status,
 )
 from training.selectors import compliance_for
@@ -57,11 +57,7 @@ def manager_dashboard(request):
     in_view = current_filing_year(manager=profile, today=today)
     year = _year_asked(request, in_view)
     # The current employment and the offers waiting for him, in one query.
-    employments = list(
-        accounts_selectors.employment_list_for(user=request.user).filter(
-            status__in=[Employment.Status.ACTIVE, Employment.Status.OFFERED]
-        )
-    )
+    employments = accounts_selectors.open_employments_of(manager=profile)
     return render(
         request,
         "overview/manager_dashboard.html",
@@ -70,11 +66,7 @@ def manager_dashboard(request):
             "year": year,
             "years": sorted(manager_years(manager=profile) | {in_view, year}, reverse=True),
             "compliance": compliance_for(manager=profile, year=year),
-            "credit": credit_summary_for(
-                manager=profile,
-                conduct=conduct_record_list_for(user=request.user),
-                full_reasons=True,  # his own
-            ),
+            "credit": status_summary_for(manager=profile),  # his own
             "employment": next(
                 (e for e in employments if e.status == Employment.Status.ACTIVE), None
             ),

@@ -44,7 +44,9 @@ from accounts.models import (
 )
 from accounts.roles import Role, roles_of
 from accounts.selectors import current_employment
-from core.jurisdictions import nearest_in
+from core.jurisdictions import nearest_in, on_path
+from core.prepared import PreparedQuery
+from training.models import StudyRecord
 
 from .filters import FirmQueueFilter
 from .models import (
@@ -233,17 +235,13 @@ def deadlines_for(*, manager: ManagerProfile, years: Iterable[int]) -> dict[int,
 _COLUMNS = ("k", "y", "a", "b", "depth", "i", "j", "s")
 
 
-def _read_calendar(
-    *, manager: ManagerProfile, years: Iterable[int], everything: bool = True
-) -> Calendar:
-    """One UNION ALL: the windows on the manager's jurisdiction's path and his extensions for
-    `years`, and (`everything`) the year and status of each of his filings and the years of his
-    study records."""
-    years = sorted(set(years))
-    path = manager.jurisdiction.path if manager.jurisdiction_id else ""
+def _calendar_parts(
+    *, manager_id: int, path: str, years: list[int], everything: bool = True
+) -> QuerySet:
+    """The UNION ALL of `_read_calendar`, with every value a parameter (prepared below)."""
     no_date = Cast(Value(None), output_field=DateField())
     parts = [
-        nearest_in(FilingWindow.objects.filter(year__in=years), path=path)
+        on_path(FilingWindow.objects.filter(year__in=years), path=path)
         .order_by()
         .annotate(
             k=Value("window"),
@@ -256,7 +254,7 @@ def _read_calendar(
             s=Value(""),
         )
         .values_list(*_COLUMNS),
-        FilingExtension.objects.filter(manager=manager, year__in=years)
+        FilingExtension.objects.filter(manager_id=manager_id, year__in=years)
         .order_by()
         .annotate(
             k=Value("extension"),
@@ -272,7 +270,7 @@ def _read_calendar(
     ]
     if everything:
         parts.append(
-            AnnualFiling.objects.filter(manager=manager)
+            AnnualFiling.objects.filter(manager_id=manager_id)
             .order_by()
             .annotate(
                 k=Value("filing"),
@@ -287,7 +285,8 @@ def _read_calendar(
             .values_list(*_COLUMNS)
         )
         parts.append(
-            manager.study_records.order_by()
+            StudyRecord.objects.filter(manager_id=manager_id)
+            .order_by()
             .annotate(
                 k=Value("studied"),
                 y=Cast(ExtractYear("completed_on"), output_field=IntegerField()),
@@ -301,11 +300,40 @@ def _read_calendar(
             .values_list(*_COLUMNS)
             .distinct()
         )
+    return parts[0].union(*parts[1:], all=True)
+
+
+#: The request's calendar (last year and this year, everything): on every manager page.
+_CALENDAR = PreparedQuery(
+    lambda manager_id, path, last_year, this_year: _calendar_parts(
+        manager_id=manager_id, path=path, years=[last_year, this_year]
+    ),
+    manager_id=0,
+    path="",
+    last_year=0,
+    this_year=0,
+)
+
+
+def _read_calendar(
+    *, manager: ManagerProfile, years: Iterable[int], everything: bool = True
+) -> Calendar:
+    """One UNION ALL: the windows on the manager's jurisdiction's path and his extensions for
+    `years`, and (`everything`) the year and status of each of his filings and the years of his
+    study records."""
+    years = sorted(set(years))
+    path = manager.jurisdiction.path if manager.jurisdiction_id else ""
+    if everything and len(years) == 2:
+        rows = _CALENDAR.run(
+            manager_id=manager.pk, path=path, last_year=years[0], this_year=years[1]
+        )
+    else:
+        rows = _calendar_parts(manager_id=manager.pk, path=path, years=years, everything=everything)
     found_windows: dict[int, tuple[int, Window]] = {}
     found_extensions: dict[int, FilingExtension] = {}
     statuses: dict[int, str] = {}
     active_years: set[int] = set()
-    for kind, year, first, last, depth, pk, owner, status in parts[0].union(*parts[1:], all=True):
+    for kind, year, first, last, depth, pk, owner, status in rows:
         if kind == "extension":
             found_extensions[year] = FilingExtension(pk=pk, manager=manager, year=year, until=first)
         elif kind == "window":
@@ -724,12 +752,9 @@ class CreditSummary:
     conduct_count: int
 
 
-def credit_summary_for(
-    *, manager: ManagerProfile, conduct: QuerySet[ConductRecord], full_reasons: bool = False
-) -> CreditSummary:
-    """The latest decided year's status, with what the reader may see of its reasons (as in
-    `credit_record_for`), and the number of the manager's records of `conduct` (scoped to the
-    reader): one query, where `credit_record_for` needs two."""
+def _status_summary_query(
+    *, manager_id: int, conduct: QuerySet[ConductRecord], full_reasons: bool
+) -> QuerySet:
     latest = RegistryStatus.objects.filter(manager=OuterRef("pk")).order_by("-year")
     fields = {"pk": F("pk"), "year": F("year"), "status": F("status"), "reasons": F("reasons")}
     if not full_reasons:
@@ -742,15 +767,42 @@ def credit_summary_for(
         .annotate(n=Count("pk"))
         .values("n")
     )
-    row = (
-        ManagerProfile.objects.filter(pk=manager.pk)
+    return (
+        ManagerProfile.objects.filter(pk=manager_id)
         .annotate(
             latest_status=Subquery(latest.values(json=JSONObject(**fields))[:1]),
             conduct_count=Subquery(counted),
         )
         .values("latest_status", "conduct_count")
-        .get()
     )
+
+
+#: A manager's own summary (his overview, on every visit): compiled once.
+_OWN_STATUS_SUMMARY = PreparedQuery(
+    lambda manager_id: _status_summary_query(
+        manager_id=manager_id, conduct=ConductRecord.objects.all(), full_reasons=True
+    ),
+    manager_id=0,
+)
+
+
+def status_summary_for(
+    *,
+    manager: ManagerProfile,
+    conduct: QuerySet[ConductRecord] | None = None,
+    full_reasons: bool = False,
+) -> CreditSummary:
+    """The latest decided year's status, with what the reader may see of its reasons (as in
+    `credit_record_for`), and the number of the manager's records of `conduct` (scoped to the
+    reader): one query, where `credit_record_for` needs two. Without `conduct`: the manager
+    himself reading his own (every record, the full reasons)."""
+    if conduct is None:
+        full_reasons = True
+        row = _OWN_STATUS_SUMMARY.run(manager_id=manager.pk)[0]
+    else:
+        row = _status_summary_query(
+            manager_id=manager.pk, conduct=conduct, full_reasons=full_reasons
+        ).get()
     status = None
     if row["latest_status"]:
         data = row["latest_status"]

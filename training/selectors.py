@@ -29,7 +29,8 @@ from django.shortcuts import get_object_or_404
 
 from accounts.access import employed_by, employing_firm, in_jurisdiction, own_manager, scoped
 from accounts.models import Firm, Jurisdiction, ManagerProfile, User
-from core.jurisdictions import nearest_in
+from core.jurisdictions import nearest_in, on_path
+from core.prepared import PreparedQuery
 
 from .filters import ComplianceFilter, CourseFilter
 from .models import (
@@ -219,15 +220,14 @@ def with_compliance(
     return qs.annotate(compliant=Case(When(hours_needed=0, then=Value(True)), default=Value(False)))
 
 
-def _rule_with_sums(*, manager: ManagerProfile, year: int) -> HoursRule | None:
-    """`hours_rule_for` annotated with the manager's counted hours of `year` (hours_year) and
-    of the rule's cycle ending in `year` (hours_cycle): one query."""
-    if manager.jurisdiction is None:
-        return None
+def _rule_with_sums_query(
+    *, manager_id: int, path: str, year: int, year_start: dt.date, year_end: dt.date
+) -> QuerySet[HoursRule]:
+    """The query of `_rule_with_sums`, every value a parameter (prepared below)."""
 
     def total(condition: Q) -> Subquery:
         return Subquery(
-            StudyRecord.objects.filter(condition, counting_records(), manager=manager)
+            StudyRecord.objects.filter(condition, counting_records(), manager_id=manager_id)
             .order_by()
             .values("manager")
             .annotate(total=Sum("hours"))
@@ -235,22 +235,42 @@ def _rule_with_sums(*, manager: ManagerProfile, year: int) -> HoursRule | None:
             output_field=_DEC,
         )
 
-    return (
-        nearest_in(
-            HoursRule.objects.filter(year=year).select_related("jurisdiction"),
-            path=manager.jurisdiction.path,
-        )
-        .annotate(
-            hours_year=total(Q(completed_on__year=year)),
-            hours_cycle=total(
-                Q(
-                    completed_on__year__gte=year - OuterRef("cycle_years") + 1,
-                    completed_on__year__lte=year,
-                )
-            ),
-        )
-        .first()
+    return on_path(
+        HoursRule.objects.filter(year=year).select_related("jurisdiction"), path=path
+    ).annotate(
+        hours_year=total(Q(completed_on__gte=year_start, completed_on__lte=year_end)),
+        hours_cycle=total(
+            Q(
+                completed_on__year__gte=Value(year) - OuterRef("cycle_years") + 1,
+                completed_on__lte=year_end,
+            )
+        ),
+    )[:1]
+
+
+_RULE_WITH_SUMS = PreparedQuery(
+    _rule_with_sums_query,
+    manager_id=0,
+    path="",
+    year=0,
+    year_start=dt.date(2000, 1, 1),
+    year_end=dt.date(2000, 12, 31),
+)
+
+
+def _rule_with_sums(*, manager: ManagerProfile, year: int) -> HoursRule | None:
+    """`hours_rule_for` annotated with the manager's counted hours of `year` (hours_year) and
+    of the rule's cycle ending in `year` (hours_cycle): one query, compiled once."""
+    if manager.jurisdiction is None:
+        return None
+    found = _RULE_WITH_SUMS.run(
+        manager_id=manager.pk,
+        path=manager.jurisdiction.path,
+        year=year,
+        year_start=dt.date(year, 1, 1),
+        year_end=dt.date(year, 12, 31),
     )
+    return found[0] if found else None
 
 
 def compliance_for(*, manager: ManagerProfile, year: int) -> Compliance:

@@ -1,0 +1,121 @@
+"""core.prepared: a queryset compiled once gives what the queryset gives, for any values, and
+refuses a build that would bake a value into the SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Employment, ManagerProfile
+from accounts.roles import user_with_roles
+from core.jurisdictions import on_path
+from core.prepared import PreparedQuery
+from registry.models import FilingWindow
+
+pytestmark = pytest.mark.django_db
+
+
+def by_manager(manager_id):
+    return (
+        Employment.objects.select_related("firm", "manager")
+        .filter(manager_id=manager_id)
+        .order_by("pk")
+    )
+
+
+def test_the_rows_are_the_querysets_for_every_value_and_compiled_once(world):
+    prepared = PreparedQuery(by_manager, manager_id=0)
+    for manager in (world.manager, world.other_manager, world.manager):
+        rows = prepared.run(manager_id=manager.pk)
+        expected = list(by_manager(manager.pk))
+        assert [(e.pk, e.firm.name, e.manager.real_name) for e in rows] == [
+            (e.pk, e.firm.name, e.manager.real_name) for e in expected
+        ]
+        assert rows and all(e.manager_id == manager.pk for e in rows)
+    # select_related came along: reading the firm costs no query
+    with CaptureQueriesContext(connection) as queries:
+        rows = prepared.run(manager_id=world.manager.pk)
+        assert rows[0].firm.name
+    assert len(queries) == 1
+
+
+def test_values_dates_and_strings_are_parameters(world):
+    FilingWindow.objects.create(
+        jurisdiction=world.province,
+        year=2031,
+        opens_on=dt.date(2032, 1, 1),
+        closes_on=dt.date(2032, 3, 31),
+    )
+
+    def windows(path, year, after):
+        return on_path(FilingWindow.objects.filter(year=year, closes_on__gt=after), path=path)
+
+    prepared = PreparedQuery(windows, path="", year=0, after=dt.date(2000, 1, 1))
+    found = prepared.run(path=world.county.path, year=2031, after=dt.date(2032, 1, 1))
+    assert [w.year for w in found] == [2031]
+    assert prepared.run(path=world.county.path, year=2031, after=dt.date(2032, 4, 1)) == []
+    assert prepared.run(path=world.county.path, year=2030, after=dt.date(2000, 1, 1)) == []
+    assert prepared.run(path="999999/", year=2031, after=dt.date(2000, 1, 1)) == []
+
+
+def test_values_and_values_list_querysets():
+    prepared = PreparedQuery(
+        lambda pk: ManagerProfile.objects.filter(pk=pk).values_list("pk", flat=True), pk=0
+    )
+    assert prepared.run(pk=-1) == []
+
+
+def test_a_value_computed_in_python_is_refused(world):
+    prepared = PreparedQuery(
+        lambda year: FilingWindow.objects.filter(year__in=[year - 1, year]), year=0
+    )
+    with pytest.raises(ImproperlyConfigured, match="computed in Python"):
+        prepared.run(year=2026)
+
+
+def test_sql_whose_shape_follows_a_value_is_refused():
+    prepared = PreparedQuery(
+        lambda n: FilingWindow.objects.filter(year__in=list(range(2000, 2000 + n % 7 + 1))),
+        n=0,
+    )
+    with pytest.raises(ImproperlyConfigured):
+        prepared.run(n=3)
+
+
+def test_a_value_that_never_reaches_the_sql_is_refused():
+    prepared = PreparedQuery(lambda year: FilingWindow.objects.all(), year=0)
+    with pytest.raises(ImproperlyConfigured, match="not among the parameters"):
+        prepared.run(year=2026)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_thread_runs_on_its_own_connection(world):
+    prepared = PreparedQuery(by_manager, manager_id=0)
+    assert prepared.run(manager_id=world.manager.pk)
+    seen = {}
+
+    def other_thread():
+        try:
+            seen["rows"] = [e.pk for e in prepared.run(manager_id=world.other_manager.pk)]
+            seen["connection"] = connections["default"]
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert seen["rows"] == [e.pk for e in by_manager(world.other_manager.pk)]
+    assert seen["connection"] is not connections["default"]
+
+
+def test_the_session_user_is_read_with_his_roles_for_any_id(world):
+    user = user_with_roles(world.manager.user_id)
+    assert user.pk == world.manager.user_id and user.manager_profile.pk == world.manager.pk
+    assert user_with_roles(world.reviewer.pk).pk == world.reviewer.pk
+    assert user_with_roles(10**9) is None
+    assert user_with_roles("not a number") is None
