@@ -7,3 +7,13 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "core"
+
+    def ready(self):
+        # Django's one place for an import inside a function: modules that use models.
+        from django.db.models.signals import post_migrate
+
+        from . import prepared, sessions  # noqa: F401 (the session read is a prepared query)
+
+        # A session opened before `migrate` made the tables (a new test database) prepares
+        # the queries once they exist.
+        post_migrate.connect(prepared.prepare_after_migrate, dispatch_uid="core.prepared")

@@ -15,63 +15,135 @@ The values may only reach the SQL as parameters, unchanged: `build` must not com
 them in Python (`year - 1` would be compiled in as a constant). This is checked when the query
 is prepared: it is compiled with two different sets of stand-ins, and the SQL must be the same
 and the parameters must differ exactly where the stand-ins are; otherwise ImproperlyConfigured.
-Pass derived values as parameters of their own. Where the *shape* of the SQL depends on a value
-(a list whose length varies), pass `shape=`: one compiled query is kept per shape.
+Pass derived values as parameters of their own, and keep lists whose length varies out (the
+SQL's shape must not depend on the values).
+
+With `PORTAL_PREPARED_STATEMENTS` (the default), each query is also a server-side prepared
+statement (PREPARE ... / EXECUTE name(...)): PostgreSQL plans it once per database session
+instead of on every request, and planning these joins cost it more than running them. They
+are prepared when a session opens (`prepare_on_connect`), so no request pays for it.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import itertools
+import logging
+import re
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db.backends.signals import connection_created
 from django.db.models import QuerySet
+from django.dispatch import receiver
 
 _STAND_INS: dict[type, Callable[[int, int], Any]] = {
     # Within every integer column's range (Django 5 compiles an out-of-range value to "no
     # rows"), e.g. a positive small integer's.
     int: lambda n, round_: 30011 + 100 * round_ + n,
     dt.date: lambda n, round_: dt.date(1111 + 100 * round_ + n, 11, 11),
+    dt.datetime: lambda n, round_: dt.datetime(1111 + 100 * round_ + n, 11, 11, tzinfo=dt.UTC),
     str: lambda n, round_: f"\x1fstand-in {round_} {n}\x1f",
 }
 
 
 class _Compiled:
-    __slots__ = ("connection", "queryset", "compiler", "sql", "params", "positions")
+    __slots__ = (
+        "connection",
+        "queryset",
+        "compiler",
+        "sql",
+        "params",
+        "positions",
+        "statement",
+        "prepared_on",
+        "failed_on",
+    )
+
+
+# PostgreSQL types of the parameters of a server-side prepared statement, by Python type (bool
+# before int: a bool is an int). A parameter of any other type keeps the query unprepared.
+_PG_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"),
+    (int, "bigint"),
+    (float, "double precision"),
+    (Decimal, "numeric"),
+    (str, "text"),
+    (dt.datetime, "timestamptz"),
+    (dt.date, "date"),
+)
+_PLACEHOLDER = re.compile(r"%([s%])")
+_names = itertools.count(1)
+_SQL_BY_NAME: dict[str, str] = {}
+logger = logging.getLogger(__name__)
+
+
+def original_sql(sql: str) -> str:
+    """The query behind `EXECUTE portal_prepared_N(...)` as Django compiled it (for tests and
+    profiles that read captured SQL); any other SQL as it is."""
+    match = re.match(r"EXECUTE (portal_prepared_\d+)\(", sql)
+    return _SQL_BY_NAME.get(match.group(1), sql) if match else sql
+
+
+def _statement(sql: str, params: tuple) -> tuple[str, str] | None:
+    """(name, PREPARE statement) for Django's `sql` with `params`, or None if a parameter's
+    type is not one PostgreSQL can be told (`_PG_TYPES`)."""
+    types = []
+    for value in params:
+        found = next((pg for kind, pg in _PG_TYPES if isinstance(value, kind)), None)
+        if found is None:
+            return None
+        types.append(found)
+    numbers = itertools.count(1)
+    text = _PLACEHOLDER.sub(lambda m: f"${next(numbers)}" if m.group(1) == "s" else "%", sql)
+    name = f"portal_prepared_{next(_names)}"
+    _SQL_BY_NAME[name] = sql
+    return name, f"PREPARE {name} ({', '.join(types)}) AS {text}"
 
 
 class PreparedQuery:
-    def __init__(self, build: Callable[..., QuerySet], **examples: Any) -> None:
+    def __init__(
+        self, build: Callable[..., QuerySet], *, on_connect: bool = True, **examples: Any
+    ) -> None:
         """`build(**values)` returns the queryset; `examples` names its values, each with an
-        example of its type (int, str or date)."""
+        example of its type (int, str, date or an aware datetime). `on_connect`: prepared on
+        every new database session (see `prepare_on_connect`), not at its first use."""
         for name, example in examples.items():
             if type(example) not in _STAND_INS:
                 raise ImproperlyConfigured(f"PreparedQuery: no stand-in for {name}'s type")
         self.build = build
         self.types = {name: type(example) for name, example in examples.items()}
         self._local = threading.local()
+        if on_connect:
+            _ON_CONNECT.append(self)
 
     def _stand_ins(self, round_: int) -> dict[str, Any]:
         return {
             name: _STAND_INS[kind](n, round_) for n, (name, kind) in enumerate(self.types.items())
         }
 
-    def _compile(self, connection, shape: Hashable, **fixed: Any) -> _Compiled:
+    def _compile(self, connection) -> _Compiled:
         compiled = []
         for round_ in (0, 1):
             stand_ins = self._stand_ins(round_)
-            queryset = self.build(**stand_ins, **fixed)
-            compiler = queryset.query.get_compiler(using=queryset.db)
+            queryset = self.build(**stand_ins).using(connection.alias)
+            compiler = queryset.query.get_compiler(connection=connection)
             sql, params = compiler.as_sql()
             compiled.append((stand_ins, queryset, compiler, sql, tuple(params)))
         (first, queryset, compiler, sql, params), (second, _, _, sql_2, params_2) = compiled
+        if sql != sql_2 or len(params) != len(params_2):
+            raise ImproperlyConfigured(
+                f"PreparedQuery {self.build!r}: the SQL changes with the values"
+            )
         positions: dict[str, list[int]] = {name: [] for name in self.types}
         where = {(type(value), value): name for name, value in first.items()}
-        for i, (a, b) in enumerate(zip(params, params_2, strict=False)):
+        for i, (a, b) in enumerate(zip(params, params_2, strict=True)):
             name = where.get((type(a), a))
             if name is not None and b == second[name]:
                 positions[name].append(i)
@@ -80,10 +152,6 @@ class PreparedQuery:
                     f"PreparedQuery {self.build!r}: parameter {i} depends on a value in a way "
                     "the stand-ins cannot follow (computed in Python?)"
                 )
-        if sql != sql_2 or len(params) != len(params_2):
-            raise ImproperlyConfigured(
-                f"PreparedQuery {self.build!r}: the SQL changes with the values (pass shape=)"
-            )
         missing = [name for name, found in positions.items() if not found]
         if missing:
             raise ImproperlyConfigured(
@@ -92,34 +160,80 @@ class PreparedQuery:
         entry = _Compiled()
         entry.connection, entry.queryset, entry.compiler = connection, queryset, compiler
         entry.sql, entry.params, entry.positions = sql, params, positions
+        entry.statement = _statement(sql, params)
+        entry.prepared_on = entry.failed_on = None
         return entry
 
-    def _entry(self, shape: Hashable, fixed: dict[str, Any]) -> _Compiled:
-        cache = getattr(self._local, "compiled", None)
-        if cache is None:
-            cache = self._local.compiled = {}
-        connection = connections["default"]
-        key = (shape, tuple(sorted(fixed.items())))
-        entry = cache.get(key)
+    def _entry(self, connection) -> _Compiled:
+        entry = getattr(self._local, "entry", None)
         if entry is None or entry.connection is not connection:
-            entry = cache[key] = self._compile(connection, shape, **fixed)
+            entry = self._local.entry = self._compile(connection)
         return entry
 
-    def run(self, *, shape: Hashable = None, fixed: dict[str, Any] | None = None, **values):
-        """The rows (as the queryset would give them) for these values. `fixed` are arguments
-        of `build` that are not parameters (each combination is compiled once, like a shape)."""
-        entry = self._entry(shape, fixed or {})
+    def _prepare(self, entry: _Compiled, *, connecting: bool = False) -> None:
+        """PREPARE the statement on the entry's database session, once per session. In a
+        transaction, inside a savepoint: a statement PostgreSQL refuses must not break it. If
+        it refuses when the query is used, the query runs unprepared on that session; when
+        connecting (before `migrate` has made the tables, say), it is tried again at first use."""
+        connection = entry.connection
+        session = connection.connection  # the psycopg2 connection: one server session
+        if entry.statement is None or session in (entry.prepared_on, entry.failed_on):
+            return
+        name, prepare = entry.statement
+        try:
+            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+                cursor.execute(prepare)
+        except DatabaseError:
+            if not connecting:
+                logger.warning("Could not prepare %s; it runs unprepared", name, exc_info=True)
+                entry.failed_on = session
+            return
+        # The session object itself is kept, not its id: a closed session's object cannot be
+        # mistaken for a new one.
+        entry.prepared_on = session
+
+    def run(self, **values) -> list:
+        """The rows (as the queryset would give them) for these values."""
+        connection = connections[DEFAULT_DB_ALIAS]
+        entry = self._entry(connection)
         params = list(entry.params)
         for name, value in values.items():
             for i in entry.positions[name]:
                 params[i] = value
         bound = tuple(params)
+        statement = (entry.sql, bound)
+        if settings.PORTAL_PREPARED_STATEMENTS and entry.statement is not None:
+            connection.ensure_connection()
+            self._prepare(entry)
+            if entry.prepared_on is connection.connection:
+                name = entry.statement[0]
+                statement = (f"EXECUTE {name}({', '.join(['%s'] * len(bound))})", bound)
         compiler = copy.copy(entry.compiler)
-        compiler.as_sql = lambda *args, **kwargs: (entry.sql, bound)
+        compiler.as_sql = lambda *args, **kwargs: statement
         queryset = entry.queryset
         return list(
             queryset._iterable_class(_Evaluated(queryset, _Query(queryset.query, compiler)))
         )
+
+
+_ON_CONNECT: list[PreparedQuery] = []
+
+
+@receiver(connection_created)
+def prepare_on_connect(sender, connection, **kwargs) -> None:
+    """Prepare every application query on a new database session, so that no request pays for
+    it (and a page's query count is the same on its first visit as on the next)."""
+    if (
+        connection.vendor != "postgresql"
+        or connection.alias != DEFAULT_DB_ALIAS
+        or not settings.PORTAL_PREPARED_STATEMENTS
+    ):
+        return
+    for query in _ON_CONNECT:
+        try:
+            query._prepare(query._entry(connection), connecting=True)
+        except Exception:  # a query that cannot be compiled here is compiled at its first use
+            logger.warning("Could not compile %r on connecting", query.build, exc_info=True)
 
 
 class _Query:
@@ -145,3 +259,8 @@ class _Evaluated:
         self.query = query
         self._known_related_objects = queryset._known_related_objects
         self._fields = queryset._fields
+
+
+def prepare_after_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
+    """`post_migrate`: the session that ran `migrate` prepares what it could not before."""
+    prepare_on_connect(sender, connections[using])

@@ -120,6 +120,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2)
 )
+# The reads on nearly every request (core.prepared: the session's user and roles, a manager's
+# calendar and hours) run as server-side prepared statements: PostgreSQL plans them once per
+# connection instead of on every request (planning cost more than running them). Turn off
+# behind a pooler in transaction mode (PgBouncer's `pool_mode = transaction`), where a
+# connection's prepared statements do not follow it.
+PORTAL_PREPARED_STATEMENTS = env.bool("PORTAL_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache (rate limits hold across processes), Celery broker and results ---------------
@@ -366,6 +372,8 @@ PORTAL_BARE_VIEW = env.bool("PORTAL_BARE_VIEW", default=False)
 
 # --- Security ------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, their read prepared once (core.sessions).
+SESSION_ENGINE = "core.sessions"
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"  # proof previews opt in per view with xframe_options_sameorigin
 SECURE_CONTENT_TYPE_NOSNIFF = True

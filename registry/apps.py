@@ -17,7 +17,7 @@ class RegistryConfig(AppConfig):
         # The study-hours pages (training, below) open on the year being filed: one rule.
         from training.selectors import year_in_view_rule_register
 
-        from .selectors import current_filing_year
+        from .selectors import current_filing_year  # also: its prepared queries (core.prepared)
 
         year_in_view_rule_register(
             lambda manager, today: current_filing_year(manager=manager, today=today)
