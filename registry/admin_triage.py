@@ -18,13 +18,14 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, pgettext_lazy
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from accounts.selectors import manager_list_for
 from core.errors import DomainError
 from core.exports import xlsx_response
 
 from . import selectors, triage
+from .display import short_time
 from .forms import AssignForm, BulkExtensionForm
 from .models import AnnualFiling, BulkApprovalItem, BulkApprovalJob, ProofMark
 
@@ -175,13 +176,10 @@ class TriageAdminMixin:
         """The forwarding time (as the list's own column) and, under it, how long it took."""
         if not obj.firm_approved_at:
             return "—"
-        when = timezone.localtime(obj.firm_approved_at)
         return format_html(
-            '<time datetime="{}">{}<br>{}</time><br><span class="firm-took">{}</span>',
-            when.isoformat(),
-            formats.date_format(when, "Y-m-d"),
-            formats.time_format(when, "H:i"),
-            pgettext_lazy("firm review", "took %(time)s") % {"time": self.firm_took(obj)},
+            '{}<br><span class="firm-took">{}</span>',
+            short_time(obj.firm_approved_at),
+            pgettext("firm review", "took %(time)s") % {"time": self.firm_took(obj)},
         )
 
     def changelist_view(self, request, extra_context=None):

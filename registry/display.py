@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from accounts.models import Education, ProfessionalTitle, SkillLevel
+from core.dateformats import format_date
 
 
 def _label(choices, value) -> str:
@@ -43,3 +47,15 @@ def snapshot_compliance(snapshot: dict) -> dict:
         if c.get(key) is not None:
             c[key] = Decimal(c[key])
     return c
+
+
+def short_time(value) -> str:
+    """A local time as date over time (2026-12-01 / 05:04): narrow enough for the list."""
+    if not value:
+        return "-"
+    value = timezone.localtime(value)
+    # Plain formatting, escaped by hand: the list calls this a few hundred times a page.
+    return mark_safe(  # noqa: S308 (only digits and the ISO time)
+        f'<time datetime="{escape(value.isoformat())}">'
+        f"{format_date(value, 'Y-m-d')}<br>{format_date(value, 'H:i')}</time>"
+    )

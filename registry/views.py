@@ -302,6 +302,18 @@ def firm_queue(request):
     filters = FirmQueueFilter(request.GET, queryset=selectors.firm_queue(user=request.user))
     status, search = filters.chosen_status, filters.data.get("q", "").strip()
     page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
+    # The rows as tuples of what they show: no model objects for a list (registry_tags).
+    page.object_list = list(
+        page.object_list.values_list(
+            "pk",
+            "year",
+            "status",
+            "submitted_at",
+            "manager__real_name",
+            "manager__registration_number",
+            named=True,
+        )
+    )
     return render(
         request,
         "registry/filing_firm_queue.html",
