@@ -37,6 +37,7 @@ from django.utils.translation import gettext, pgettext
 from accounts.access import employed_by, in_jurisdiction, own_manager, scoped
 from accounts.models import (
     Employment,
+    Firm,
     Jurisdiction,
     ManagerProfile,
     RegistrationStatus,
@@ -360,6 +361,12 @@ def _read_calendar(
 # --- filings ---------------------------------------------------------------------------------
 
 
+def firm_filings(*, firm, user) -> Q:
+    """A firm reviewer's filings (`filing_list_for`'s firm rule): the firm's filings of the
+    managers it still employs, never his own should he also have filed."""
+    return employed_by(firm, via="manager") & Q(firm=firm) & ~Q(manager__user=user)
+
+
 def filing_list_for(*, user: User) -> QuerySet[AnnualFiling]:
     """Filings a user may see: a manager his own; a firm's reviewers those the firm reviews of
     managers it still employs (never his own, should a reviewer also have filed); bureau staff
@@ -370,11 +377,7 @@ def filing_list_for(*, user: User) -> QuerySet[AnnualFiling]:
         ),
         user=user,
         manager=own_manager(),
-        firm=lambda roles: (
-            employed_by(roles.firm, via="manager")
-            & Q(firm=roles.firm)
-            & ~Q(manager__user=roles.user)
-        ),
+        firm=lambda roles: firm_filings(firm=roles.firm, user=roles.user),
         # A draft is the manager's own until submitted (also after a withdrawal).
         bureau=lambda roles: (
             in_jurisdiction("jurisdiction")(roles) & ~Q(status=AnnualFiling.Status.DRAFT)
@@ -522,14 +525,9 @@ def proof_get_for(*, user: User, pk: int) -> FilingProof:
     )
 
 
-def firm_queue(*, user: User, status: str = "", search: str = "") -> QuerySet[AnnualFiling]:
-    """The firm's filings (default: those awaiting it), with what the list shows, one query:
-    only the columns the list shows, and the manager's name and number (no snapshot to decode,
-    no ID number to decrypt, fewer joins to plan); narrowed by `FirmQueueFilter` (the page's
-    filter)."""
-    qs = (
-        filing_list_for(user=user)
-        .select_related(None)
+def _firm_queue_columns(qs: QuerySet[AnnualFiling]) -> QuerySet[AnnualFiling]:
+    return (
+        qs.select_related(None)
         .select_related("manager")
         .only(
             "year",
@@ -541,7 +539,74 @@ def firm_queue(*, user: User, status: str = "", search: str = "") -> QuerySet[An
         )
         .order_by("submitted_at", "pk")
     )
-    return FirmQueueFilter({"status": status or "all", "q": search}, queryset=qs).qs
+
+
+def firm_queue_all(*, user: User) -> QuerySet[AnnualFiling]:
+    """The firm's filings with what the queue shows (only those columns: no snapshot to decode,
+    no ID number to decrypt, fewer joins to plan), for `FirmQueueFilter` to narrow."""
+    return _firm_queue_columns(filing_list_for(user=user))
+
+
+def firm_queue(*, user: User, status: str = "", search: str = "") -> QuerySet[AnnualFiling]:
+    """The firm's filings (default: those awaiting it), narrowed by `FirmQueueFilter`."""
+    return FirmQueueFilter({"status": status, "q": search}, queryset=firm_queue_all(user=user)).qs
+
+
+#: What a row of the queue shows (registry_tags.firm_queue_rows reads these names).
+QUEUE_ROW = (
+    "pk",
+    "year",
+    "status",
+    "submitted_at",
+    "manager__real_name",
+    "manager__registration_number",
+)
+QUEUE_PAGE = 50
+
+
+def _queue_first_page(firm_id: int, user_id: int, *, status: str) -> QuerySet:
+    filings = AnnualFiling.objects.filter(
+        firm_filings(firm=Firm(pk=firm_id), user=User(pk=user_id))
+    )
+    qs = FirmQueueFilter({"status": status}, queryset=_firm_queue_columns(filings)).qs
+    return qs.values_list(*QUEUE_ROW, named=True)[:QUEUE_PAGE]
+
+
+def _queue_count(firm_id: int, user_id: int, *, status: str) -> QuerySet:
+    filings = AnnualFiling.objects.filter(
+        firm_filings(firm=Firm(pk=firm_id), user=User(pk=user_id))
+    )
+    qs = FirmQueueFilter({"status": status}, queryset=filings).qs
+    # Every row has the same firm (`firm_filings`): grouped by it, one row with the count, or
+    # none for an empty queue. A queryset, so that it can be prepared like the page.
+    return qs.order_by().values("firm").annotate(n=Count("pk")).values_list("n", flat=True)
+
+
+def _prepared_by_status(build) -> dict[str, PreparedQuery]:
+    return {
+        status: PreparedQuery(
+            lambda firm_id, user_id, status=status: build(firm_id, user_id, status=status),
+            firm_id=0,
+            user_id=0,
+        )
+        for status in [*AnnualFiling.Status.values, "all"]
+    }
+
+
+_QUEUE_FIRST_PAGE = _prepared_by_status(_queue_first_page)
+_QUEUE_COUNT = _prepared_by_status(_queue_count)
+
+
+def firm_queue_first_page(*, user: User, status: str) -> tuple[list, int]:
+    """The first page of a firm reviewer's queue at `status` (no search) and how many filings
+    there are: the page everyone opens, as two prepared queries (core.prepared) with the same
+    rule as `filing_list_for` (tests/registry/test_firm_queue_prepared.py compares them)."""
+    roles = roles_of(user)
+    if roles.role != Role.FIRM or user.is_superuser or status not in _QUEUE_COUNT:
+        raise ValueError("only a firm reviewer's queue is prepared")
+    values = {"firm_id": roles.firm.pk, "user_id": user.pk}
+    counted = _QUEUE_COUNT[status].run(**values)
+    return _QUEUE_FIRST_PAGE[status].run(**values), counted[0] if counted else 0
 
 
 def can_firm_review(*, user: User, filing: AnnualFiling) -> bool:
