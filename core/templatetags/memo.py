@@ -4,13 +4,15 @@ code (the navigation: the role, the language, the page's path), so nothing can g
 the process lives. Unlike Django's `{% cache %}` it needs no round trip to Redis, and keeps
 working when Redis does not (README, "Faults").
 
-Only for markup without per-user or per-request data: no CSRF tokens, names or counts."""
+Only for markup without per-user or per-request data: no CSRF tokens, names or counts. With
+DEBUG on (`make dev`) every fragment is rendered afresh."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
 from django import template
+from django.conf import settings
 
 register = template.Library()
 
@@ -24,6 +26,8 @@ class MemoNode(template.Node):
         self.nodelist, self.keys = nodelist, keys
 
     def render(self, context) -> str:
+        if settings.DEBUG:  # `make dev`: templates change under a running process
+            return self.nodelist.render(context)
         key = (id(self), *(str(k.resolve(context)) for k in self.keys))
         found = _FRAGMENTS.get(key)
         if found is None:
