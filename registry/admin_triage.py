@@ -17,12 +17,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from accounts.selectors import manager_list_for
 from core.errors import DomainError
-from core.exports import xlsx_response
+from core.exports import Column, xlsx_response
 
 from . import selectors, triage
 from .display import short_time
@@ -108,6 +108,11 @@ class AssignedFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _firm_days(filing: AnnualFiling) -> float | str:
+    days = triage.firm_review_days(filing)
+    return "" if days is None else round(days, 1)
+
+
 class TriageAdminMixin:
     """Mixed into `AnnualFilingAdmin` (before its other bases)."""
 
@@ -120,6 +125,16 @@ class TriageAdminMixin:
         # Annotations of stored columns: they survive a `select_related(None)`, `.only()` or
         # `.defer()` after, and cost no join or subquery.
         return triage.with_risk(super().get_queryset(request))
+
+    def get_xlsx_columns(self, request):
+        """The filing export with what the triage shows: the risk flags and how long the firm
+        took (the firm's own export has neither: they are the bureau's)."""
+        separator = gettext("; ")
+        return [
+            *super().get_xlsx_columns(request),
+            Column(_("risk flags"), lambda f: separator.join(triage.risk_labels(f)), width=40),
+            Column(_("firm took (days)"), _firm_days, width=12),
+        ]
 
     def get_list_display(self, request):
         # No column more: the list must fit 1280 px beside the navigation and the filters. The

@@ -26,6 +26,8 @@ log "The province (seed_scale; does nothing when it is there)"
 DEBUG=true "$PY" manage.py seed_scale --managers "${LOADTEST_MANAGERS:-100000}" >/dev/null
 ACCOUNTS="$VAR/loadtest/accounts.txt"
 DEBUG=true "$PY" manage.py seed_scale --print-accounts > "$ACCOUNTS"
+log "The dashboard's figures (overview.dashboard_refresh, as the nightly job computes them)"
+"$PY" manage.py dashboard_refresh >/dev/null
 
 production_env
 export PORTAL_BARE_VIEW=1

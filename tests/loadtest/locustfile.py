@@ -7,7 +7,7 @@ so between pages:
 * managers: the overview, the study hours, the filing, the notices, the credit record;
 * firm reviewers: the review queue, a filing, the managers, the compliance page and its export;
 * bureau staff: the admin's filing list (plain, filtered, searched), a filing's page, the
-  bureau overview;
+  bureau overview and the statistics dashboard;
 * the public: the look-up by registration number and name, the certificate check.
 
 Every user sends its own client address in X-Forwarded-For, as the nginx of docs/deploy.md
@@ -300,6 +300,10 @@ class BureauUser(PortalUser):
     @task(2)
     def overview(self):
         self.page("/bureau/", "bureau: overview")
+
+    @task(1)
+    def statistics(self):
+        self.page("/bureau/statistics/", "bureau: statistics dashboard")
 
 
 class PublicUser(PortalUser):

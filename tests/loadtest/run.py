@@ -200,6 +200,7 @@ def phase_throughput(host: str) -> None:
             "bureau",
         ),
         ("bureau: overview", "/bureau/", "bureau"),
+        ("bureau: statistics dashboard", "/bureau/statistics/", "bureau"),
         ("public: lookup", "/lookup/", "public", "POST"),
         ("public: verify", f"/verify/{code[:4]}-{code[4:8]}-{code[8:]}/", None),
     ]

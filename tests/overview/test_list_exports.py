@@ -119,6 +119,17 @@ def test_admin_filing_export_is_the_filtered_list_in_chinese_with_full_id_number
     assert len(rows) == 3 and w.other_manager.registration_number not in [r[1] for r in rows]
 
 
+def test_admin_filing_export_has_the_triages_risk_flags(lists, as_user):
+    w = lists
+    AnnualFiling.objects.filter(manager=w.manager).update(
+        hours_short_at_submission=True, duplicate_document=True
+    )
+    header, rows, _ = _sheet(as_user(w.bureau).get(_export_url("registry_annualfiling")))
+    flags = {r[_col(header, "执业登记号")]: r[_col(header, "风险提示")] for r in rows}
+    assert flags[w.manager.registration_number] == "提交时学时不足；有文件与其他物业管理员提交的相同"
+    assert "企业审核用时（天）" in header
+
+
 def test_formula_looking_text_stays_text(lists, as_user):
     header, rows, sheet = _sheet(
         as_user(lists.bureau).get(_export_url("registry_annualfiling"), {"q": "HYPERLINK"})
