@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The issue's measurement from outside: wrk, 8 connections, against the bare template view and a
-# manager's /me/ through one gunicorn (DEBUG off, scripts/gunicorn.conf.py), one after the other.
+# The issue's measurement from outside: wrk, 8 connections, against the bare template view, a
+# manager's /me/ and a firm reviewer's queue through one gunicorn (DEBUG off,
+# scripts/gunicorn.conf.py), one after the other.
 #
 #   bash scripts/wrk.sh [demo|scale] [seconds per URL, default 20]
 #
-# demo: the database of `make run` with its demo data (manager1@demo.example.cn);
+# demo: the database of `make run` with its demo data (manager1@, firm1@demo.example.cn);
 # scale: seed_scale's province (scripts/loadtest.sh builds it), the first manager it lists (or
-# WRK_EMAIL).
+# WRK_EMAIL) and the reviewer of the largest firm.
 # Prints `WRK <url> <req/s> <p50 ms> <p99 ms>` lines. Stops what it started.
 . "$(dirname "$0")/perf_lib.sh"
 
@@ -21,12 +22,14 @@ if [ "$DATA" = scale ]; then
     use_scale_database
     ACCOUNTS="$(DEBUG=true "$PY" manage.py seed_scale --print-accounts 2>/dev/null)"
     EMAIL="${WRK_EMAIL:-$(awk '$1=="manager" && !found {print $2; found=1}' <<<"$ACCOUNTS")}"
+    FIRM_EMAIL="$(awk '$1=="firm" && !found {print $2; found=1}' <<<"$ACCOUNTS")"  # the largest
     PASSWORD="$(awk '$1=="password" {print $2}' <<<"$ACCOUNTS")"
     [ -n "$EMAIL" ] || die "No scale data: run make loadtest (or manage.py seed_scale) first"
 else
     DEBUG=true "$PY" manage.py migrate --noinput -v 0
     DEBUG=true "$PY" manage.py seed_demo >/dev/null
     EMAIL=manager1@demo.example.cn
+    FIRM_EMAIL=firm1@demo.example.cn
     PASSWORD=Demo-2026-portal
 fi
 production_env
@@ -40,6 +43,7 @@ trap 'stop_gunicorn "$PIDFILE"; [ "$STARTED_PG" = 1 ] && pg_stop; [ "$STARTED_RE
 log "gunicorn on 127.0.0.1:$PORT ($(GUNICORN_WORKERS= "$PY" -c 'import multiprocessing as m; print(2*m.cpu_count()+1)') workers unless GUNICORN_WORKERS says otherwise)"
 start_gunicorn "$PORT" "$PIDFILE"
 COOKIE="$("$PY" tests/loadtest/session_cookie.py "http://127.0.0.1:$PORT" "$EMAIL" "$PASSWORD")"
+FIRM_COOKIE="$("$PY" tests/loadtest/session_cookie.py "http://127.0.0.1:$PORT" "$FIRM_EMAIL" "$PASSWORD")"
 log "load: $(uptime)"
 
 measure() {  # measure <path> [cookie]
@@ -57,3 +61,4 @@ measure() {  # measure <path> [cookie]
 }
 measure /__bare__/
 measure /me/ "$COOKIE"
+measure /firm/filings/ "$FIRM_COOKIE"
