@@ -138,6 +138,7 @@ def listing_run(
     if result.listed:
         result.notices += supervision_notify(listed_at=now)
     if result.ended:
+        result.notices += supervision_end_notify(ended_at=now)
         result.notices += notices_insert_from(
             notice_rows(
                 SupervisionEntry.objects.filter(
@@ -257,3 +258,30 @@ def supervision_notify(*, listed_at: dt.datetime, actor_id: int | None = None) -
         )
     )
     return ids
+
+
+def supervision_end_notify(*, ended_at: dt.datetime) -> list[int]:
+    """Notices to the reviewers of the firms employing the managers whose entries ended at
+    `ended_at` (one run, or one official's decision): how many of theirs are off the list. The
+    managers themselves are told by the caller. Returns the new notices' ids."""
+    reviewers = (
+        FirmMembership.objects.filter(
+            user__is_active=True,
+            firm__employments__status=Employment.Status.ACTIVE,
+            firm__employments__manager__supervision_entries__ended_at=ended_at,
+        )
+        .annotate(count=Count("firm__employments__manager__supervision_entries"))
+        .order_by()
+    )
+    return notices_insert_from(
+        notice_rows(
+            reviewers,
+            recipient="user_id",
+            kind=Notice.Kind.FIRM_SUPERVISION_ENDED,
+            params=JSONObject(count=F("count")),
+            link=reverse("overview:firm_managers"),
+            year=ended_at.year,
+            milestone=f"sv-end-{ended_at:%Y%m%d%H%M%S%f}",
+            now=ended_at,
+        )
+    )

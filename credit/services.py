@@ -30,7 +30,7 @@ from registry.models import ConductRecord, RegistryStatus
 from registry.selectors import in_force_between
 
 from . import selectors
-from .listing import supervision_notify
+from .listing import supervision_end_notify, supervision_notify
 from .models import (
     DeductionWaiver,
     Objection,
@@ -157,7 +157,8 @@ def supervision_list(
 def _end_entry(
     entry: SupervisionEntry, *, actor: User, cause: str, reason: str, now: dt.datetime
 ) -> bool:
-    """End a locked entry (False if it had ended already) and tell the manager."""
+    """End a locked entry (False if it had ended already) and tell the manager and his firm's
+    reviewers."""
     if entry.ended_at is not None:
         return False
     entry.ended_at = now
@@ -177,6 +178,7 @@ def _end_entry(
             )
         ]
     )
+    emails_queue(supervision_end_notify(ended_at=now))
     return True
 
 

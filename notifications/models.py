@@ -49,6 +49,10 @@ class Notice(models.Model):
             "firm_supervision",
             _("A manager of the firm on the key-supervision list"),
         )
+        FIRM_SUPERVISION_ENDED = (
+            "firm_supervision_ended",
+            _("A manager of the firm off the key-supervision list"),
+        )
         BUREAU_SUPERVISION = "bureau_supervision", _("A manager put on the key-supervision list")
         ASSESSMENT_FAILED = "assessment_failed", _("Failed assessment written to the credit file")
         OBJECTION_SUBMITTED = "objection_submitted", _("Objection awaiting decision")

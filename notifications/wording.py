@@ -80,6 +80,7 @@ def notice_title(notice: Notice) -> str:
         Kind.ASSESSMENT_FAILED: _("A failed assessment was written to your credit file"),
         Kind.SUPERVISION_ENDED: _("You are off the key-supervision list"),
         Kind.FIRM_SUPERVISION: _("Managers of your firm are on the key-supervision list"),
+        Kind.FIRM_SUPERVISION_ENDED: _("Managers of your firm are off the key-supervision list"),
         Kind.BUREAU_SUPERVISION: _("Managers put on the key-supervision list"),
         Kind.OBJECTION_SUBMITTED: _("%(name)s's objection awaits your decision"),
         Kind.OBJECTION_DECIDED: _("Your objection is decided"),
@@ -207,6 +208,13 @@ def notice_body(notice: Notice) -> str:
         )
     if kind == Kind.SUPERVISION_ENDED:
         return _("The entry stays in your credit file's history.")
+    if kind == Kind.FIRM_SUPERVISION_ENDED:
+        count = int(p.get("count") or 0)
+        return ngettext(
+            "%(count)s manager was taken off the key-supervision list.",
+            "%(count)s managers were taken off the key-supervision list.",
+            count,
+        ) % {"count": count}
     if kind in (Kind.FIRM_SUPERVISION, Kind.BUREAU_SUPERVISION):
         count = int(p.get("count") or 0)
         return ngettext(

@@ -139,6 +139,9 @@ def test_bureau_lists_and_delists_with_reasons_and_history(world):
     assert (
         Notice.objects.filter(recipient=world.manager.user, kind=K.SUPERVISION_ENDED).count() == 1
     )
+    # His firm's reviewers are told too (once), another firm's are not.
+    ended = Notice.objects.filter(kind=K.FIRM_SUPERVISION_ENDED)
+    assert list(ended.values_list("recipient_id", "params")) == [(world.reviewer.pk, {"count": 1})]
 
 
 def test_listing_needs_a_reason_and_the_right_bureau(world):
@@ -166,7 +169,13 @@ def test_an_entry_whose_cause_is_gone_leaves_the_list(world):
     scores_recompute()
     assert set(SupervisionEntry.objects.values_list("end_cause", flat=True)) == {"rule_gone"}
     assert Notice.objects.filter(recipient=world.manager.user, kind=K.SUPERVISION_ENDED).exists()
+    # Each firm's reviewers are told of their own manager: one each, counted.
+    ended = Notice.objects.filter(kind=K.FIRM_SUPERVISION_ENDED)
+    assert sorted(ended.values_list("recipient_id", "params")) == sorted(
+        [(world.reviewer.pk, {"count": 1}), (world.other_reviewer.pk, {"count": 1})]
+    )
     scores_recompute()  # harmless again
+    assert Notice.objects.filter(kind=K.FIRM_SUPERVISION_ENDED).count() == 2
     assert SupervisionEntry.objects.count() == 2
 
 

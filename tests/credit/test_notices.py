@@ -13,6 +13,7 @@ CASES = [
     (K.SUPERVISION_LISTED, {"cause": "abnormal_twice", "until": "2028-05-31", "public_reason": ""}),
     (K.SUPERVISION_ENDED, {"cause": "manual", "end_cause": "delisted"}),
     (K.FIRM_SUPERVISION, {"count": 3}),
+    (K.FIRM_SUPERVISION_ENDED, {"count": 2}),
     (K.BUREAU_SUPERVISION, {"count": 1}),
     (K.OBJECTION_SUBMITTED, {"name": "彭建国", "due_on": "2027-06-25"}),
     (K.OBJECTION_DECIDED, {"status": "upheld", "reason": "核实无误"}),
