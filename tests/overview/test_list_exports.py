@@ -126,7 +126,9 @@ def test_admin_filing_export_has_the_triages_risk_flags(lists, as_user):
     )
     header, rows, _ = _sheet(as_user(w.bureau).get(_export_url("registry_annualfiling")))
     flags = {r[_col(header, "执业登记号")]: r[_col(header, "风险提示")] for r in rows}
-    assert flags[w.manager.registration_number] == "提交时学时不足；有文件与其他物业管理员提交的相同"
+    assert (
+        flags[w.manager.registration_number] == "提交时学时不足；有文件与其他物业管理员提交的相同"
+    )
     assert "企业审核用时（天）" in header
 
 
