@@ -229,11 +229,24 @@ def prepare_on_connect(sender, connection, **kwargs) -> None:
         or not settings.PORTAL_PREPARED_STATEMENTS
     ):
         return
+    entries = []
     for query in _ON_CONNECT:
         try:
-            query._prepare(query._entry(connection), connecting=True)
+            entries.append((query, query._entry(connection)))
         except Exception:  # a query that cannot be compiled here is compiled at its first use
             logger.warning("Could not compile %r on connecting", query.build, exc_info=True)
+    # A database `migrate` has not made yet (a new installation, a new test database) would
+    # only fill PostgreSQL's log with errors: those sessions prepare after `migrate`.
+    tables = sorted({entry.queryset.model._meta.db_table for _query, entry in entries})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT bool_and(to_regclass(quote_ident(t)) IS NOT NULL) FROM unnest(%s::text[]) t",
+            [tables],
+        )
+        if not cursor.fetchone()[0]:
+            return
+    for query, entry in entries:
+        query._prepare(entry, connecting=True)
 
 
 class _Query:

@@ -8,11 +8,12 @@ import threading
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, connections
+from django.db import connection, connections, models
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Employment, ManagerProfile
 from accounts.roles import user_with_roles
+from core import prepared as prepared_module
 from core.jurisdictions import on_path
 from core.prepared import PreparedQuery, original_sql
 from registry.models import FilingWindow
@@ -163,3 +164,23 @@ def test_without_prepared_statements_the_query_itself_runs(world, settings):
     with CaptureQueriesContext(connection) as queries:
         rows = prepared.run(manager_id=world.manager.pk)
     assert rows and queries[0]["sql"].startswith("SELECT")
+
+
+class Ghost(models.Model):
+    """A model whose table no database has: as before `migrate`."""
+
+    class Meta:
+        app_label = "core"
+        db_table = "core_ghost_never_migrated"
+        managed = False
+
+    def __str__(self) -> str:
+        return "ghost"
+
+
+def test_a_database_without_the_tables_prepares_nothing_on_connecting(db, monkeypatch):
+    ghost = PreparedQuery(lambda pk: Ghost.objects.filter(pk=pk), on_connect=False, pk=0)
+    monkeypatch.setattr(prepared_module, "_ON_CONNECT", [ghost])
+    with CaptureQueriesContext(connection) as queries:
+        prepared_module.prepare_on_connect(None, connections["default"])
+    assert len(queries) == 1 and "to_regclass" in queries[0]["sql"]  # no PREPARE tried
