@@ -207,26 +207,8 @@ def supervision_notify(*, listed_at: dt.datetime, actor_id: int | None = None) -
             now=listed_at,
         )
     )
-    reviewers = (
-        FirmMembership.objects.filter(
-            user__is_active=True,
-            firm__employments__status=Employment.Status.ACTIVE,
-            firm__employments__manager__supervision_entries__listed_at=listed_at,
-        )
-        .annotate(count=Count("firm__employments__manager__supervision_entries"))
-        .order_by()
-    )
-    ids += notices_insert_from(
-        notice_rows(
-            reviewers,
-            recipient="user_id",
-            kind=Notice.Kind.FIRM_SUPERVISION,
-            params=JSONObject(count=F("count")),
-            link=reverse("overview:firm_managers"),
-            year=year,
-            milestone=stamp,
-            now=listed_at,
-        )
+    ids += _tell_firm_reviewers(
+        kind=Notice.Kind.FIRM_SUPERVISION, now=listed_at, milestone=stamp, listed_at=listed_at
     )
     in_reach = (
         SupervisionEntry.objects.filter(
@@ -264,11 +246,25 @@ def supervision_end_notify(*, ended_at: dt.datetime) -> list[int]:
     """Notices to the reviewers of the firms employing the managers whose entries ended at
     `ended_at` (one run, or one official's decision): how many of theirs are off the list. The
     managers themselves are told by the caller. Returns the new notices' ids."""
+    return _tell_firm_reviewers(
+        kind=Notice.Kind.FIRM_SUPERVISION_ENDED,
+        now=ended_at,
+        milestone=f"sv-end-{ended_at:%Y%m%d%H%M%S%f}",
+        ended_at=ended_at,
+    )
+
+
+def _tell_firm_reviewers(*, kind: str, now: dt.datetime, milestone: str, **entries) -> list[int]:
+    """One notice to each reviewer of every firm employing managers whose list entries match
+    `entries` (listed_at=..., ended_at=...), counting them."""
     reviewers = (
         FirmMembership.objects.filter(
             user__is_active=True,
             firm__employments__status=Employment.Status.ACTIVE,
-            firm__employments__manager__supervision_entries__ended_at=ended_at,
+            **{
+                f"firm__employments__manager__supervision_entries__{name}": value
+                for name, value in entries.items()
+            },
         )
         .annotate(count=Count("firm__employments__manager__supervision_entries"))
         .order_by()
@@ -277,11 +273,11 @@ def supervision_end_notify(*, ended_at: dt.datetime) -> list[int]:
         notice_rows(
             reviewers,
             recipient="user_id",
-            kind=Notice.Kind.FIRM_SUPERVISION_ENDED,
+            kind=kind,
             params=JSONObject(count=F("count")),
             link=reverse("overview:firm_managers"),
-            year=ended_at.year,
-            milestone=f"sv-end-{ended_at:%Y%m%d%H%M%S%f}",
-            now=ended_at,
+            year=now.year,
+            milestone=milestone,
+            now=now,
         )
     )
