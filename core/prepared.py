@@ -1,4 +1,4 @@
-"""Querysets compiled to SQL once per process and thread, then run again with other values.
+"""Querysets compiled to SQL once per process, then run again with other values.
 
 Django builds and compiles a queryset's SQL on every evaluation. For the few reads that run on
 nearly every request (the session's user with his roles, a manager's calendar and hours), that
@@ -54,17 +54,20 @@ _STAND_INS: dict[type, Callable[[int, int], Any]] = {
 
 
 class _Compiled:
-    __slots__ = (
-        "connection",
-        "queryset",
-        "compiler",
-        "sql",
-        "params",
-        "positions",
-        "statement",
-        "prepared_on",
-        "failed_on",
-    )
+    """A query compiled once per process: its SQL, where its values go, its statement."""
+
+    __slots__ = ("queryset", "compiler", "sql", "params", "positions", "statement")
+
+
+def _session_state(connection) -> tuple[Any, set[str], set[str]]:
+    """(the database session, the statements prepared on it, those it refused), kept on the
+    thread's connection wrapper and started afresh when the wrapper opens a new session (the
+    session object itself is kept, so a closed one cannot be mistaken for a new one)."""
+    session = connection.connection  # the psycopg2 connection: one server session
+    state = getattr(connection, "_portal_prepared", None)
+    if state is None or state[0] is not session:
+        state = connection._portal_prepared = (session, set(), set())
+    return state
 
 
 # PostgreSQL types of the parameters of a server-side prepared statement, by Python type (bool
@@ -119,7 +122,8 @@ class PreparedQuery:
                 raise ImproperlyConfigured(f"PreparedQuery: no stand-in for {name}'s type")
         self.build = build
         self.types = {name: type(example) for name, example in examples.items()}
-        self._local = threading.local()
+        self._compiled: _Compiled | None = None
+        self._lock = threading.RLock()  # compiling may open the connection, which prepares
         if on_connect:
             _ON_CONNECT.append(self)
 
@@ -128,11 +132,12 @@ class PreparedQuery:
             name: _STAND_INS[kind](n, round_) for n, (name, kind) in enumerate(self.types.items())
         }
 
-    def _compile(self, connection) -> _Compiled:
+    def _compile(self) -> _Compiled:
+        connection = connections[DEFAULT_DB_ALIAS]
         compiled = []
         for round_ in (0, 1):
             stand_ins = self._stand_ins(round_)
-            queryset = self.build(**stand_ins).using(connection.alias)
+            queryset = self.build(**stand_ins).using(DEFAULT_DB_ALIAS)
             compiler = queryset.query.get_compiler(connection=connection)
             sql, params = compiler.as_sql()
             compiled.append((stand_ins, queryset, compiler, sql, tuple(params)))
@@ -158,44 +163,47 @@ class PreparedQuery:
                 f"PreparedQuery {self.build!r}: {', '.join(missing)} not among the parameters"
             )
         entry = _Compiled()
-        entry.connection, entry.queryset, entry.compiler = connection, queryset, compiler
+        entry.queryset, entry.compiler = queryset, compiler
         entry.sql, entry.params, entry.positions = sql, params, positions
         entry.statement = _statement(sql, params)
-        entry.prepared_on = entry.failed_on = None
         return entry
 
-    def _entry(self, connection) -> _Compiled:
-        entry = getattr(self._local, "entry", None)
-        if entry is None or entry.connection is not connection:
-            entry = self._local.entry = self._compile(connection)
-        return entry
+    def _entry(self) -> _Compiled:
+        """The compiled query, once per process (every thread's connection runs a copy of its
+        compiler: the backend is the same)."""
+        if self._compiled is None:
+            with self._lock:
+                if self._compiled is None:
+                    self._compiled = self._compile()
+        return self._compiled
 
-    def _prepare(self, entry: _Compiled, *, connecting: bool = False) -> None:
-        """PREPARE the statement on the entry's database session, once per session. In a
-        transaction, inside a savepoint: a statement PostgreSQL refuses must not break it. If
-        it refuses when the query is used, the query runs unprepared on that session; when
-        connecting (before `migrate` has made the tables, say), it is tried again at first use."""
-        connection = entry.connection
-        session = connection.connection  # the psycopg2 connection: one server session
-        if entry.statement is None or session in (entry.prepared_on, entry.failed_on):
-            return
+    def _prepare(self, entry: _Compiled, connection, *, connecting: bool = False) -> bool:
+        """PREPARE the statement on the connection's database session, once per session (True
+        if it is prepared there). In a transaction, inside a savepoint: a statement PostgreSQL
+        refuses must not break it. If it refuses when the query is used, the query runs
+        unprepared on that session; when connecting (before `migrate` has made the tables,
+        say), it is tried again at first use."""
+        if entry.statement is None:
+            return False
         name, prepare = entry.statement
+        _session, prepared, refused = _session_state(connection)
+        if name in prepared or name in refused:
+            return name in prepared
         try:
             with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
                 cursor.execute(prepare)
         except DatabaseError:
             if not connecting:
                 logger.warning("Could not prepare %s; it runs unprepared", name, exc_info=True)
-                entry.failed_on = session
-            return
-        # The session object itself is kept, not its id: a closed session's object cannot be
-        # mistaken for a new one.
-        entry.prepared_on = session
+                refused.add(name)
+            return False
+        prepared.add(name)
+        return True
 
     def run(self, **values) -> list:
         """The rows (as the queryset would give them) for these values."""
         connection = connections[DEFAULT_DB_ALIAS]
-        entry = self._entry(connection)
+        entry = self._entry()
         params = list(entry.params)
         for name, value in values.items():
             for i in entry.positions[name]:
@@ -204,11 +212,11 @@ class PreparedQuery:
         statement = (entry.sql, bound)
         if settings.PORTAL_PREPARED_STATEMENTS and entry.statement is not None:
             connection.ensure_connection()
-            self._prepare(entry)
-            if entry.prepared_on is connection.connection:
+            if self._prepare(entry, connection):
                 name = entry.statement[0]
                 statement = (f"EXECUTE {name}({', '.join(['%s'] * len(bound))})", bound)
         compiler = copy.copy(entry.compiler)
+        compiler.connection, compiler.using = connection, connection.alias
         compiler.as_sql = lambda *args, **kwargs: statement
         queryset = entry.queryset
         return list(
@@ -232,7 +240,7 @@ def prepare_on_connect(sender, connection, **kwargs) -> None:
     entries = []
     for query in _ON_CONNECT:
         try:
-            entries.append((query, query._entry(connection)))
+            entries.append((query, query._entry()))
         except Exception:  # a query that cannot be compiled here is compiled at its first use
             logger.warning("Could not compile %r on connecting", query.build, exc_info=True)
     # A database `migrate` has not made yet (a new installation, a new test database) would
@@ -246,7 +254,7 @@ def prepare_on_connect(sender, connection, **kwargs) -> None:
         if not cursor.fetchone()[0]:
             return
     for query, entry in entries:
-        query._prepare(entry, connecting=True)
+        query._prepare(entry, connection, connecting=True)
 
 
 class _Query:

@@ -147,7 +147,7 @@ def test_a_new_database_session_prepares_the_hot_reads_when_it_opens(world):
 def test_a_statement_postgresql_refuses_runs_unprepared(world, settings):
     """A statement PostgreSQL refuses to prepare runs unprepared; the request goes on."""
     prepared = PreparedQuery(by_manager, on_connect=False, manager_id=0)
-    entry = prepared._entry(connections["default"])
+    entry = prepared._entry()
     name = entry.statement[0]
     with connection.cursor() as cursor:
         cursor.execute(f"PREPARE {name} AS SELECT 1")  # its name taken on this session
