@@ -677,3 +677,22 @@ class PhoneCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profile_id} {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class PageChange(models.Model):
+    """A change to the data of some user's pages, written by PostgreSQL's triggers (see
+    accounts/pagechanges.py): never by Django, never updated, folded by `compact`."""
+
+    #: Whose pages changed; 0: everyone's (a rule, a window, a firm's name).
+    user_id = models.BigIntegerField()
+    #: How many changes the row stands for (1; more once rows are folded together).
+    weight = models.BigIntegerField(db_default=1)
+
+    class Meta:
+        indexes = [
+            # The sum of a user's weights, read with his roles on every request: from the index alone.
+            models.Index(fields=["user_id"], include=["weight"], name="pagechange_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}+{self.weight}"

@@ -9,12 +9,13 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
-from django.db.models import BooleanField, Expression, QuerySet
+from django.db.models import BigIntegerField, BooleanField, Expression, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.functional import LazyObject, cached_property, empty
 
 from core.prepared import PreparedQuery
 
+from . import pagechanges
 from .models import FirmMembership, User
 
 
@@ -58,6 +59,11 @@ class UserRoles:
         """A value read in the same query as the roles (see `roles_annotation_register`)."""
         loaded = self._loaded
         return getattr(loaded, name, default) if loaded is not None else default
+
+    @property
+    def page_version(self) -> int | None:
+        """The version of the data this user's pages show (accounts/pagechanges.py)."""
+        return self.annotation(PAGE_VERSION)
 
     @property
     def has_totp(self) -> bool:
@@ -147,6 +153,14 @@ def _has_totp_sql() -> RawSQL:
     )
 
 
+PAGE_VERSION = "page_version"
+
+
+def _page_version_sql() -> RawSQL:
+    user_id = f"{user_table_sql()}.{connection.ops.quote_name(get_user_model()._meta.pk.column)}"
+    return RawSQL(pagechanges.version_sql(user_id), (), output_field=BigIntegerField())
+
+
 def users_with_roles() -> QuerySet[User]:
     """Users with every membership joined and the registered annotations: what one request
     needs to know about its user, in one query.
@@ -159,6 +173,7 @@ def users_with_roles() -> QuerySet[User]:
         ._default_manager.select_related(*UserRoles._RELATIONS)
         .annotate(
             has_totp_authenticator=_has_totp_sql(),
+            **{PAGE_VERSION: _page_version_sql()},
             **{name: expression() for name, expression in _ANNOTATIONS.items()},
         )
     )
@@ -198,3 +213,25 @@ def roles_of(user) -> UserRoles:
         except AttributeError:  # AnonymousUser is a plain object too; this is just a cache
             pass
     return roles
+
+
+def page_identity(user) -> tuple | None:
+    """What a kept page (core.pagecache) of this user depends on besides its path, language and
+    day: who he is, his roles, what was read with them (the unread notices) and the version of
+    his data (accounts/pagechanges.py). None (render it every time) for a user not read with
+    his roles, and for a superuser (who sees what is no one's data)."""
+    roles = roles_of(user)
+    version = roles.page_version
+    if version is None or user.is_superuser:
+        return None
+    firm, profile = roles.firm, roles.manager_profile
+    return (
+        user.pk,
+        user.email,
+        user.is_staff,
+        roles.role.value,
+        firm.pk if firm is not None else None,
+        profile.pk if profile is not None else None,
+        *(roles.annotation(name) for name in sorted(_ANNOTATIONS)),
+        version,
+    )

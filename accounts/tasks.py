@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from . import pagechanges
 from .models import FirmInvitation, StaffInvitation, User
 
 
@@ -63,3 +64,10 @@ def send_staff_invitation(invitation_id: int) -> None:
         subject = render_to_string("accounts/email/staff_invitation_subject.txt", context).strip()
         body = render_to_string("accounts/email/staff_invitation_body.txt", context)
     send_mail(subject, body, None, [invitation.email])
+
+
+@shared_task(name="accounts.compact_page_changes")
+def compact_page_changes() -> int:
+    """Fold the log of page changes (accounts/pagechanges.py) so that reading a user's page
+    version stays a few index entries, however busy his firm; how many rows went."""
+    return pagechanges.compact()

@@ -16,8 +16,9 @@ from accounts.decorators import bureau_required, firm_required, manager_required
 from accounts.exports import manager_columns
 from accounts.forms import IdNumberSearchForm
 from accounts.models import Employment
-from accounts.roles import Role, roles_of
+from accounts.roles import Role, page_identity, roles_of
 from core.exports import Column, xlsx_export
+from core.pagecache import kept_page
 from credit import selectors as credit_selectors
 from credit.models import CreditScore, SupervisionEntry
 from credit.selectors import grade_counts, grade_for, supervision_entries_active, with_credit
@@ -50,6 +51,16 @@ def _year_asked(request, default: int) -> int:
 
 @manager_required
 def manager_dashboard(request):
+    # Kept rendered until his data changes (core.pagecache): the page managers open most.
+    return kept_page(
+        request,
+        "overview:manager_dashboard",
+        page_identity(request.user),
+        lambda: _manager_dashboard(request),
+    )
+
+
+def _manager_dashboard(request) -> tuple[str, dict]:
     profile = roles_of(request.user).manager_profile
     # The year being filed (last year's in the first quarter, until its deadline): the same
     # default as the hours and filing pages (`current_filing_year`); ?year= switches.
@@ -58,8 +69,7 @@ def manager_dashboard(request):
     year = _year_asked(request, in_view)
     # The current employment and the offers waiting for him, in one query.
     employments = accounts_selectors.open_employments_of(manager=profile)
-    return render(
-        request,
+    return (
         "overview/manager_dashboard.html",
         {
             "profile": profile,

@@ -278,6 +278,11 @@ CELERY_PUBLISH_TIMEOUT = env.float("CELERY_PUBLISH_TIMEOUT", default=0.5)
 SWEEP_SECONDS = env.int("NOTICE_SWEEP_SECONDS", default=180)
 CELERY_BEAT_SCHEDULE: dict = {
     "notifications-sweep": {"task": "notifications.sweep", "schedule": SWEEP_SECONDS},
+    # The log behind the kept pages' versions, folded (accounts/pagechanges.py).
+    "accounts-compact-page-changes": {
+        "task": "accounts.compact_page_changes",
+        "schedule": env.int("PAGE_CHANGES_COMPACT_SECONDS", default=300),
+    },
     "training-reports-sweep": {
         "task": "training.sweep_provider_reports",
         "schedule": SWEEP_SECONDS,

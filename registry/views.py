@@ -18,10 +18,11 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import firm_required, manager_required, role_required
-from accounts.roles import Role, roles_of
+from accounts.roles import Role, page_identity, roles_of
 from accounts.selectors import current_employment
 from core.errors import DomainError
 from core.exports import xlsx_export
+from core.pagecache import kept_page
 from core.throttle import throttled
 from core.uploads import (
     content_disposition,
@@ -299,6 +300,14 @@ def conduct_evidence(request, pk):
 
 @firm_required
 def firm_queue(request):
+    # Kept rendered until a filing or an employment of the firm changes (core.pagecache):
+    # reviewers reload it all through March.
+    return kept_page(
+        request, "registry:firm_queue", page_identity(request.user), lambda: _firm_queue(request)
+    )
+
+
+def _firm_queue(request) -> tuple[str, dict]:
     filters = FirmQueueFilter(request.GET, queryset=selectors.firm_queue_all(user=request.user))
     status, search = filters.chosen_status, filters.data.get("q", "").strip()
     number = request.GET.get("page")
@@ -310,8 +319,7 @@ def firm_queue(request):
         page = Paginator(filters.qs, selectors.QUEUE_PAGE).get_page(number)
         # The rows as tuples of what they show: no model objects for a list (registry_tags).
         page.object_list = list(page.object_list.values_list(*selectors.QUEUE_ROW, named=True))
-    return render(
-        request,
+    return (
         "registry/filing_firm_queue.html",
         {
             "page": page,

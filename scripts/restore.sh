@@ -96,6 +96,8 @@ media_done=$(date +%s%N)
 cd "$ROOT"
 "$PY" manage.py backup_check "$WORK/manifest.json"
 "$PY" manage.py migrate --noinput -v 1
+# The pages kept rendered are keyed by versions that start again from the backup's.
+"$PY" manage.py forget_kept_pages
 # pg_restore brings no planner statistics: without them the first pages on large tables would
 # be slow until autovacuum gets to them.
 log "Collecting the planner's statistics (ANALYZE)"

@@ -113,3 +113,15 @@ def _no_rate_limit_hits_counted():
     except Exception:  # noqa: BLE001 - a test without Redis has no counts either
         pass
     yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_kept_pages_of_another_run():
+    """No page kept rendered (core.pagecache) by an earlier run: its test database started the
+    data versions from the same numbers with other data."""
+    from core.pagecache import forget_all
+
+    try:
+        forget_all()
+    except Exception:  # noqa: BLE001 - a test without Redis kept nothing either
+        pass

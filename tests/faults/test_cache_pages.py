@@ -7,7 +7,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import Employment
+from accounts.models import Employment, ManagerProfile
 from tests import factories as f
 from tests.auth import PASSWORD, TOTP_SECRET, totp_activate, totp_code
 
@@ -105,3 +105,16 @@ def test_a_logged_in_page_with_the_unread_count_answers(world, redis_down, as_us
     answer = timed(as_user(world.manager.user).get, reverse("home"), follow=True)
     assert answer.seconds < 2, f"{answer.seconds:.2f} s"
     assert answer.value.status_code == 200
+
+
+def test_the_kept_pages_are_rendered_without_redis(world, redis_down, as_user):
+    """The manager's overview and the firm's queue (kept in Redis, core/pagecache.py) are
+    rendered as any page when Redis cannot keep them, and show what changed since."""
+    manager, reviewer = as_user(world.manager.user), as_user(world.reviewer)
+    for client, url in ((manager, "overview:manager_dashboard"), (reviewer, "registry:firm_queue")):
+        for _ in range(2):
+            answer = timed(client.get, reverse(url))
+            assert answer.seconds < 2, f"{url}: {answer.seconds:.2f} s"
+            assert answer.value.status_code == 200
+    ManagerProfile.objects.filter(pk=world.manager.pk).update(real_name="彭建华")
+    assert "彭建华" in manager.get(reverse("overview:manager_dashboard")).content.decode()
