@@ -40,23 +40,28 @@ from training.selectors import compliance_for
 from . import dashboard
 from .filters import FirmManagerFilter
 
+#: The first year a page may be asked for (?year=).
+YEARS_FROM = 2000
+
 
 def _year_asked(request, default: int) -> int:
     try:
         year = int(request.GET.get("year", default))
     except ValueError:
         return default
-    return year if 2000 <= year <= timezone.localdate().year + 1 else default
+    return year if YEARS_FROM <= year <= timezone.localdate().year + 1 else default
 
 
 @manager_required
 def manager_dashboard(request):
     # Kept rendered until his data changes (core.pagecache): the page managers open most.
+    years = range(YEARS_FROM, timezone.localdate().year + 2)
     return kept_page(
         request,
         "overview:manager_dashboard",
         page_identity(request.user),
         lambda: _manager_dashboard(request),
+        queries={f"year={year}" for year in years},
     )
 
 

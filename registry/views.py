@@ -303,8 +303,16 @@ def firm_queue(request):
     # Kept rendered until a filing or an employment of the firm changes (core.pagecache):
     # reviewers reload it all through March.
     return kept_page(
-        request, "registry:firm_queue", page_identity(request.user), lambda: _firm_queue(request)
+        request,
+        "registry:firm_queue",
+        page_identity(request.user),
+        lambda: _firm_queue(request),
+        queries=_QUEUE_QUERIES,
     )
+
+
+#: The queue's addresses that are kept: each status (the first page, no search).
+_QUEUE_QUERIES = frozenset(f"status={status}" for status in [*AnnualFiling.Status.values, "all"])
 
 
 def _firm_queue(request) -> tuple[str, dict]:

@@ -255,3 +255,22 @@ def test_the_beat_folds_the_log(world, settings):
     assert compact_page_changes.delay().get() >= 2
     assert PageChange.objects.filter(user_id=world.manager.user_id).count() == 1
     assert _version(world.manager.user) == version
+
+
+def test_only_the_canonical_addresses_are_kept(world):
+    """A page is kept under its few canonical query strings only; any other address (another
+    spelling of a year, an unknown parameter, a search) is rendered every time, so no one
+    can fill Redis with copies of a page."""
+    manager, reviewer = client_for(world.manager.user), client_for(world.reviewer)
+    _kept(manager, f"{OVERVIEW}?year={YEAR}")
+    _kept(reviewer, f"{QUEUE}?status=awaiting_bureau")
+    for client, url in (
+        (manager, f"{OVERVIEW}?year=0{YEAR}"),
+        (manager, f"{OVERVIEW}?year={YEAR}&x=1"),
+        (reviewer, f"{QUEUE}?status=awaiting_firm&q=彭"),
+        (reviewer, f"{QUEUE}?status=awaiting_firm&page=2"),
+    ):
+        _page(client, url)
+        with CaptureQueriesContext(connection) as queries:
+            _page(client, url)
+        assert len(queries) > 2, url
