@@ -52,7 +52,8 @@ from core.errors import DomainError
 from core.exports import csv_text
 
 from .models import Course, Provider, ProviderReport, StudyRecord
-from .services import study_record_rule_errors, study_year_is_filed
+from .selectors import locked_study_years
+from .services import study_record_rule_errors
 
 log = logging.getLogger(__name__)
 
@@ -623,12 +624,16 @@ def _plan(*, provider: Provider, rows: list[_Row]) -> _Plan:
             completed_on__year__in={row.completed_on.year for row in rows},
         )
     }
-    filed: dict[tuple[int, int], bool] = {}
+    # The years frozen by a submitted filing (the lock of the manager's own edits), for every
+    # row in one query: one query per row made a 10,000-row report take twice as long.
+    filed = locked_study_years(
+        manager_ids={row.manager.pk for row in rows},
+        years={row.completed_on.year for row in rows}
+        | {record.completed_on.year for record in existing.values()},
+    )
 
     def year_filed(manager_id: int, year: int) -> bool:
-        if (manager_id, year) not in filed:
-            filed[manager_id, year] = study_year_is_filed(manager_id=manager_id, year=year)
-        return filed[manager_id, year]
+        return (manager_id, year) in filed
 
     now = timezone.now()
     home = provider.jurisdiction.path

@@ -68,6 +68,16 @@ def is_study_year_locked(*, manager_id: int, year: int) -> bool:
     return LockedStudyYear.objects.filter(manager_id=manager_id, year=year).exists()
 
 
+def locked_study_years(*, manager_ids: set[int], years: set[int]) -> set[tuple[int, int]]:
+    """(manager, year) of these managers' years frozen by a submitted filing, among `years`: one
+    query for a whole import (`is_study_year_locked` asks for one)."""
+    return set(
+        LockedStudyYear.objects.filter(manager_id__in=manager_ids, year__in=years)
+        .order_by()
+        .values_list("manager_id", "year")
+    )
+
+
 def study_years_and_locks(*, manager_id: int) -> tuple[set[int], dict[int, dt.datetime]]:
     """The years the manager has study records in (the year picker) and his years frozen by a
     submitted filing with when each was locked: one query for the hours page."""

@@ -134,16 +134,6 @@ def _not_in_submitted_filing(manager_id: int, year: int) -> None:
         )
 
 
-def study_year_is_filed(*, manager_id: int, year: int) -> bool:
-    """Whether the manager's records of `year` are locked by a submitted filing: the same lock
-    as the manager's own edits (`_not_in_submitted_filing`), asked by the provider's import."""
-    try:
-        _not_in_submitted_filing(manager_id, year)
-    except DomainError:
-        return True
-    return False
-
-
 def study_record_save(
     *, actor: User, data: dict, certificate=None, record: StudyRecord | None = None
 ) -> StudyRecord:

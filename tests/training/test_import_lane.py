@@ -11,6 +11,7 @@ from urllib.parse import quote
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
@@ -436,3 +437,19 @@ def test_rows_past_the_limit_are_refused_on_the_page(world, settings, as_user):
     ]
     html = _upload(english(as_user(world.provider_user)), csv_bytes(rows)).content.decode()
     assert "A file can hold at most 3 rows." in html
+
+
+def test_an_import_costs_as_many_queries_for_thirty_people_as_for_three(world):
+    """Nothing is asked per row (the submitted years among them: one query for the file)."""
+    provider = world.provider_user.provider_staff.provider
+    course = make_course(provider, "QC2026-001")
+
+    def queries_for(count: int, prefix: str) -> int:
+        managers = f.bulk_managers(count, prefix, jurisdiction=world.county)
+        with CaptureQueriesContext(connection) as captured:
+            result = import_file(world, csv_bytes([row_for(m, course) for m in managers]))
+        assert result.ok and result.created == count, result.errors
+        return len(captured)
+
+    queries_for(1, "qc-warm")  # what a process reads once (its caches)
+    assert queries_for(30, "qc30") == queries_for(3, "qc3")
