@@ -39,7 +39,7 @@ THE_EMPLOYERS_REVIEWERS = (
     "SELECT m.user_id FROM {rows} r JOIN accounts_employment e ON e.manager_id = r.id"
     " JOIN accounts_firmmembership m ON m.firm_id = e.firm_id"
 )
-EVERYONE_IF_ANY = "SELECT 0 FROM {rows} r LIMIT 1"
+EVERYONE_IF_ANY = f"SELECT {EVERYONE} FROM {{rows}} r LIMIT 1"
 
 #: Each table a kept page shows, with whose pages its rows are on.
 PAGE_SOURCES: dict[str, tuple[str, ...]] = {

@@ -10,6 +10,8 @@ from .models import AnnualFiling
 
 #: The firm's queue shows the filings awaiting the firm unless another status is chosen.
 DEFAULT_QUEUE_STATUS = AnnualFiling.Status.AWAITING_FIRM
+#: What the queue can be asked to show: a status, or "all".
+QUEUE_STATUSES = frozenset([*AnnualFiling.Status.values, "all"])
 
 
 class FirmQueueFilter(django_filters.FilterSet):
@@ -30,7 +32,7 @@ class FirmQueueFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, **kwargs):
         data = (data or {}).copy() if data is not None else {}
-        if data.get("status") not in {*AnnualFiling.Status.values, "all"}:
+        if data.get("status") not in QUEUE_STATUSES:
             data["status"] = DEFAULT_QUEUE_STATUS
         super().__init__(data, *args, **kwargs)
 

@@ -49,7 +49,7 @@ from core.jurisdictions import nearest_in, on_path
 from core.prepared import PreparedQuery
 from training.models import StudyRecord
 
-from .filters import FirmQueueFilter
+from .filters import QUEUE_STATUSES, FirmQueueFilter
 from .models import (
     AnnualFiling,
     ConductRecord,
@@ -589,7 +589,7 @@ def _prepared_by_status(build) -> dict[str, PreparedQuery]:
             firm_id=0,
             user_id=0,
         )
-        for status in [*AnnualFiling.Status.values, "all"]
+        for status in QUEUE_STATUSES
     }
 
 

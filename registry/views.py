@@ -34,7 +34,7 @@ from core.watermark import WatermarkError, watermark, watermark_lines
 
 from . import exports, pdf, selectors, services
 from .display import snapshot_compliance, snapshot_rows
-from .filters import FirmQueueFilter
+from .filters import QUEUE_STATUSES, FirmQueueFilter
 from .forms import LookupForm, ProofUploadForm, ReturnForm, VerifyForm
 from .models import AnnualFiling, FilingProof
 
@@ -312,7 +312,7 @@ def firm_queue(request):
 
 
 #: The queue's addresses that are kept: each status (the first page, no search).
-_QUEUE_QUERIES = frozenset(f"status={status}" for status in [*AnnualFiling.Status.values, "all"])
+_QUEUE_QUERIES = frozenset(f"status={status}" for status in QUEUE_STATUSES)
 
 
 def _firm_queue(request) -> tuple[str, dict]:

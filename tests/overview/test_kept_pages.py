@@ -23,6 +23,8 @@ from django.utils import timezone
 
 from accounts import pagechanges
 from accounts.models import Employment, Firm, ManagerProfile, PageChange
+from accounts.roles import users_with_roles
+from accounts.tasks import compact_page_changes
 from core import pagecache
 from core.prepared import original_sql
 from registry import services
@@ -225,8 +227,6 @@ def test_a_write_logs_one_row_per_user_however_many_rows(world):
 
 
 def _version(user) -> int:
-    from accounts.roles import users_with_roles
-
     return users_with_roles().get(pk=user.pk).page_version
 
 
@@ -244,8 +244,6 @@ def test_folding_the_log_keeps_every_version(world):
 
 
 def test_the_beat_folds_the_log(world, settings):
-    from accounts.tasks import compact_page_changes
-
     assert settings.CELERY_BEAT_SCHEDULE["accounts-compact-page-changes"]["task"] == (
         compact_page_changes.name
     )

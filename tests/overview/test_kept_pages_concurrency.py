@@ -8,17 +8,11 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
 
-from accounts.roles import users_with_roles
 from tests import factories as f
+from tests.overview.test_kept_pages import YEAR, _version
 
 pytestmark = pytest.mark.django_db(transaction=True)
-YEAR = timezone.localdate().year
-
-
-def _version(user) -> int:
-    return users_with_roles().get(pk=user.pk).page_version
 
 
 def test_two_writers_of_one_managers_data_do_not_wait_for_each_other(world):
