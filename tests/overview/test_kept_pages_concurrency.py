@@ -49,15 +49,17 @@ def test_two_writers_of_one_managers_data_do_not_wait_for_each_other(world):
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
         finally:
-            release_first.set()
             connection.close()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for thread in threads:
         thread.start()
-    assert second_done.wait(10), errors  # committed while the first was still open
-    assert _version(manager.user) == before + 1  # the second's change counts at once
-    for thread in threads:
-        thread.join(10)
+    try:
+        assert second_done.wait(10), errors  # committed while the first was still open
+        assert _version(manager.user) == before + 1  # the second's change counts at once
+    finally:
+        release_first.set()  # only now may the first commit
+        for thread in threads:
+            thread.join(10)
     assert not errors, errors
     assert _version(manager.user) == before + 2  # and the first's once it commits
